@@ -1,0 +1,328 @@
+//! The channel proper: the ring plus two waiting rooms. Every front end
+//! (blocking loops, futures, the static channel, the bindings through them)
+//! is a loop over the one-step operations here.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::ring::{Ring, Slots};
+use crate::wait::{Event, Waiter};
+
+pub(crate) struct Chan<T, S> {
+    pub(crate) ring: Ring<T, S>,
+    /// The receiver waits here; producers notify after publishing.
+    not_empty: Event,
+    /// Senders wait here; the receiver notifies after freeing slots.
+    not_full: Event,
+}
+
+// SAFETY: the ring hands each `T` from one thread to another exactly once
+// (claim/publish/take by stamps), so the channel is shareable whenever `T`
+// may be sent across threads.
+unsafe impl<T: Send, S: Send> Send for Chan<T, S> {}
+// SAFETY: as above; all shared mutation goes through atomics and the ring's
+// single-consumer contract, which the public handles enforce.
+unsafe impl<T: Send, S: Sync> Sync for Chan<T, S> {}
+
+impl<T, S> Chan<T, S> {
+    /// `const` so a `StaticChannel` can live in a `static`.
+    #[cfg(not(loom))]
+    pub(crate) const fn from_ring_const(ring: Ring<T, S>) -> Self {
+        Chan {
+            ring,
+            not_empty: Event::new(),
+            not_full: Event::new(),
+        }
+    }
+}
+
+impl<T, S: Slots<T>> Chan<T, S> {
+    pub(crate) fn from_ring(ring: Ring<T, S>) -> Self {
+        Chan {
+            ring,
+            not_empty: Event::new(),
+            not_full: Event::new(),
+        }
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.ring.try_push(msg)?;
+        self.not_empty.notify(1);
+        Ok(())
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn try_send_batch(
+        &self,
+        items: &mut alloc::vec::Vec<T>,
+    ) -> Result<usize, TrySendError<()>> {
+        let n = self.ring.try_push_batch(items)?;
+        if n > 0 {
+            self.not_empty.notify(1);
+        }
+        Ok(n)
+    }
+
+    /// # Safety
+    ///
+    /// Single consumer only.
+    pub(crate) unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
+        // SAFETY: forwarded from our caller.
+        let msg = unsafe { self.ring.try_pop() }?;
+        self.not_full.notify(1);
+        Ok(msg)
+    }
+
+    /// # Safety
+    ///
+    /// Single consumer only.
+    #[cfg(feature = "alloc")]
+    pub(crate) unsafe fn try_recv_batch(
+        &self,
+        out: &mut alloc::vec::Vec<T>,
+        max: usize,
+    ) -> Result<usize, TryRecvError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        // SAFETY: forwarded from our caller.
+        let n = unsafe { self.ring.try_pop_batch(out, max) }?;
+        // One wake-up call for the whole batch, for as many senders as slots.
+        self.not_full.notify(n as u32);
+        Ok(n)
+    }
+
+    /// Closes and wakes everyone. Returns `true` if this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let first = self.ring.close();
+        if first {
+            self.not_empty.notify_all();
+            self.not_full.notify_all();
+        }
+        first
+    }
+
+    /// Closes, then drops what is queued (the receiver is gone: S13).
+    ///
+    /// # Safety
+    ///
+    /// Single consumer only.
+    pub(crate) unsafe fn close_and_drain(&self) {
+        self.close();
+        // SAFETY: closed above; forwarded single-consumer contract.
+        unsafe { self.ring.drain() };
+        // Senders that raced with the drain for a slot see Closed now.
+        self.not_full.notify_all();
+    }
+
+    // ----- one async step -----------------------------------------------------
+
+    /// One poll of an async send. `msg` is `Some` until it is enqueued or
+    /// handed back.
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: Pin<&Waiter>,
+        msg: &mut Option<T>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let mut registered = false;
+        loop {
+            let Some(m) = msg.take() else {
+                // Polled after completion: nothing left to do.
+                return Poll::Ready(Ok(()));
+            };
+            match self.try_send(m) {
+                Ok(()) => {
+                    self.not_full.unregister_async(&waiter);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(m)) => {
+                    self.not_full.unregister_async(&waiter);
+                    return Poll::Ready(Err(SendError(m)));
+                }
+                Err(TrySendError::Full(m)) => *msg = Some(m),
+            }
+            if registered {
+                return Poll::Pending;
+            }
+            // Register, then loop once more to re-check (module `wait`).
+            self.not_full.register_async(waiter, cx.waker());
+            registered = true;
+        }
+    }
+
+    /// One poll of an async receive.
+    ///
+    /// # Safety
+    ///
+    /// Single consumer only.
+    pub(crate) unsafe fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: Pin<&Waiter>,
+    ) -> Poll<Result<T, RecvError>> {
+        let mut registered = false;
+        loop {
+            // SAFETY: forwarded from our caller.
+            match unsafe { self.try_recv() } {
+                Ok(m) => {
+                    self.not_empty.unregister_async(&waiter);
+                    return Poll::Ready(Ok(m));
+                }
+                Err(TryRecvError::Closed) => {
+                    self.not_empty.unregister_async(&waiter);
+                    return Poll::Ready(Err(RecvError));
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            if registered {
+                return Poll::Pending;
+            }
+            self.not_empty.register_async(waiter, cx.waker());
+            registered = true;
+        }
+    }
+
+    /// A send future is dropped: unlink its waiter, and pass on a wake-up it
+    /// received but did not use.
+    pub(crate) fn drop_send_waiter(&self, waiter: &Waiter) {
+        if self.not_full.unregister_async(waiter) {
+            self.not_full.notify(1);
+        }
+    }
+
+    /// A receive future is dropped (nothing to pass on: one receiver).
+    pub(crate) fn drop_recv_waiter(&self, waiter: &Waiter) {
+        self.not_empty.unregister_async(waiter);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.ring.is_closed()
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+}
+
+/// Blocking loops (threads). Spin briefly, then register, re-check, sleep.
+#[cfg(any(feature = "std", loom))]
+impl<T, S: Slots<T>> Chan<T, S> {
+    /// Runs `attempt` until it yields `Some`, sleeping on `event` between
+    /// tries. Returns `None` if `deadline` (in `wait::now_nanos` time) passes.
+    fn block<R>(
+        event: &Event,
+        deadline: Option<u64>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let mut backoff = crate::loom::Backoff::new();
+        loop {
+            if let Some(r) = attempt() {
+                return Some(r);
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
+            }
+            let key = event.register();
+            if let Some(r) = attempt() {
+                event.cancel();
+                return Some(r);
+            }
+            if !event.wait(key, deadline) {
+                // Deadline passed: one last try, so a message or slot that
+                // arrived with the deadline is not reported as a timeout.
+                return attempt();
+            }
+        }
+    }
+
+    /// Blocking send with an optional deadline. `Err(Ok(m))` is a timeout,
+    /// `Err(Err(m))` a closed channel.
+    pub(crate) fn send_until(&self, msg: T, deadline: Option<u64>) -> Result<(), Result<T, T>> {
+        let mut msg = Some(msg);
+        let outcome = Self::block(&self.not_full, deadline, || {
+            match self.try_send(msg.take()?) {
+                Ok(()) => Some(Ok(())),
+                Err(TrySendError::Closed(m)) => Some(Err(m)),
+                Err(TrySendError::Full(m)) => {
+                    msg = Some(m);
+                    None
+                }
+            }
+        });
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(m)) => Err(Err(m)),
+            None => Err(Ok(msg.take().expect("a timed-out send keeps its message"))),
+        }
+    }
+
+    /// Blocking receive with an optional deadline; `None` is a timeout.
+    ///
+    /// # Safety
+    ///
+    /// Single consumer only.
+    pub(crate) unsafe fn recv_until(&self, deadline: Option<u64>) -> Option<Result<T, RecvError>> {
+        Self::block(&self.not_empty, deadline, || {
+            // SAFETY: forwarded from our caller.
+            match unsafe { self.try_recv() } {
+                Ok(m) => Some(Ok(m)),
+                Err(TryRecvError::Closed) => Some(Err(RecvError)),
+                Err(TryRecvError::Empty) => None,
+            }
+        })
+    }
+
+    /// Blocking batch receive: waits for the first message only.
+    ///
+    /// # Safety
+    ///
+    /// Single consumer only.
+    #[cfg(feature = "alloc")]
+    pub(crate) unsafe fn recv_batch_until(
+        &self,
+        out: &mut alloc::vec::Vec<T>,
+        max: usize,
+        deadline: Option<u64>,
+    ) -> Option<Result<usize, RecvError>> {
+        if max == 0 {
+            return Some(Ok(0));
+        }
+        Self::block(&self.not_empty, deadline, || {
+            // SAFETY: forwarded from our caller.
+            match unsafe { self.try_recv_batch(out, max) } {
+                Ok(n) => Some(Ok(n)),
+                Err(TryRecvError::Closed) => Some(Err(RecvError)),
+                Err(TryRecvError::Empty) => None,
+            }
+        })
+    }
+
+    /// Blocking batch send: everything, in order, waiting while full.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn send_batch_until(
+        &self,
+        items: &mut alloc::vec::Vec<T>,
+    ) -> Result<usize, SendError<()>> {
+        let mut sent = 0;
+        while !items.is_empty() {
+            let step = Self::block(&self.not_full, None, || match self.try_send_batch(items) {
+                Ok(n) => Some(Ok(n)),
+                Err(TrySendError::Closed(())) => Some(Err(SendError(()))),
+                Err(TrySendError::Full(())) => None,
+            });
+            match step {
+                Some(Ok(n)) => sent += n,
+                Some(Err(e)) => return Err(e),
+                None => unreachable!("no deadline"),
+            }
+        }
+        Ok(sent)
+    }
+}

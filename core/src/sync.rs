@@ -1,0 +1,721 @@
+//! `channel(cap)`, `Sender`, `Receiver`: the allocating front end.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+#[cfg(feature = "std")]
+use core::time::Duration;
+#[cfg(feature = "std")]
+use std::time::Instant;
+
+use crate::chan::Chan;
+use crate::error::{CapacityError, RecvError, SendError, TryRecvError, TrySendError};
+#[cfg(feature = "std")]
+use crate::error::{RecvTimeoutError, SendTimeoutError};
+use crate::future::{RecvFuture, SendFuture};
+use crate::loom::{AtomicUsize, Ordering};
+use crate::ring::{Ring, Slot};
+
+type BoxChan<T> = Chan<T, Box<[Slot<T>]>>;
+
+struct Shared<T> {
+    chan: BoxChan<T>,
+    senders: AtomicUsize,
+}
+
+/// Creates a bounded channel holding at most `capacity` messages.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or above [`MAX_CAPACITY`](crate::MAX_CAPACITY); use
+/// [`try_channel`] to get an error instead.
+///
+/// ```
+/// let (tx, mut rx) = funnelq::channel(2);
+/// tx.send("a").unwrap();
+/// tx.try_send("b").unwrap();
+/// assert!(tx.try_send("c").unwrap_err().is_full());
+/// assert_eq!(rx.recv(), Ok("a"));
+/// ```
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    match try_channel(capacity) {
+        Ok(pair) => pair,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+/// Creates a bounded channel, or says why `capacity` is not allowed (S14).
+///
+/// # Errors
+///
+/// [`CapacityError`] if `capacity` is 0 or above [`MAX_CAPACITY`](crate::MAX_CAPACITY).
+///
+/// ```
+/// assert!(funnelq::try_channel::<u32>(0).is_err());
+/// let (tx, rx) = funnelq::try_channel::<u32>(3).unwrap();
+/// assert_eq!((tx.capacity(), rx.capacity()), (3, 3));
+/// ```
+pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
+    let capacity = CapacityError::check(capacity)?;
+    let shared = Arc::new(Shared {
+        chan: Chan::from_ring(Ring::with_capacity(capacity)),
+        senders: AtomicUsize::new(1),
+    });
+    Ok((
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    ))
+}
+
+/// The sending half. Cheap to clone; send it to any thread.
+///
+/// When the last `Sender` is dropped the channel closes: the receiver gets
+/// what is queued, then end of stream (S12).
+///
+/// ```
+/// let (tx, mut rx) = funnelq::channel(8);
+/// let handles: Vec<_> = (0..2)
+///     .map(|id| {
+///         let tx = tx.clone();
+///         std::thread::spawn(move || tx.send(id).unwrap())
+///     })
+///     .collect();
+/// drop(tx);
+/// for h in handles { h.join().unwrap(); }
+/// let mut got: Vec<i32> = rx.iter().collect();
+/// got.sort();
+/// assert_eq!(got, [0, 1]);
+/// ```
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving half. There is exactly one; receiving takes `&mut self`.
+///
+/// Dropping it closes the channel: senders get `Closed`, and the messages
+/// still queued are dropped right away (S13).
+///
+/// ```
+/// let (tx, rx) = funnelq::channel(1);
+/// drop(rx);
+/// assert!(tx.send(1).is_err());
+/// ```
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    fn chan(&self) -> &BoxChan<T> {
+        &self.shared.chan
+    }
+
+    /// Sends, waiting while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the message if the channel is closed.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(1);
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.recv(), Ok(5));
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        self.chan()
+            .send_until(msg, None)
+            .map_err(|e| SendError(e.unwrap_or_else(|m| m)))
+    }
+
+    /// Sends if a slot is free now; never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel(1);
+    /// assert!(tx.try_send(1).is_ok());
+    /// assert!(tx.try_send(2).unwrap_err().is_full());
+    /// ```
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.chan().try_send(msg)
+    }
+
+    /// Sends, waiting at most `timeout` while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] (nothing enqueued) or
+    /// [`SendTimeoutError::Closed`], with the message.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = funnelq::channel(1);
+    /// tx.send_timeout(1, Duration::from_millis(10)).unwrap();
+    /// assert!(tx.send_timeout(2, Duration::from_millis(10)).unwrap_err().is_timeout());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.send_by(msg, crate::wait::deadline_after(timeout))
+    }
+
+    /// Sends, waiting until `deadline` at most while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sender::send_timeout`].
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (tx, _rx) = funnelq::channel(1);
+    /// tx.send(1).unwrap();
+    /// let err = tx.send_deadline(2, Instant::now() + Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.send_by(msg, crate::wait::deadline_after(left))
+    }
+
+    #[cfg(feature = "std")]
+    fn send_by(&self, msg: T, deadline: Option<u64>) -> Result<(), SendTimeoutError<T>> {
+        self.chan().send_until(msg, deadline).map_err(|e| match e {
+            Ok(m) => SendTimeoutError::Timeout(m),
+            Err(m) => SendTimeoutError::Closed(m),
+        })
+    }
+
+    /// Sends asynchronously: the future waits while the channel is full,
+    /// without blocking a thread, on any executor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes leaves the message not
+    /// enqueued (and drops it); a completed future enqueued it exactly once.
+    ///
+    /// # Errors
+    ///
+    /// The future yields [`SendError`] with the message if the channel closes.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// let (tx, mut rx) = funnelq::channel(1);
+    /// block_on(tx.send_async(3)).unwrap();
+    /// assert_eq!(block_on(rx.recv_async()), Ok(3));
+    /// ```
+    pub fn send_async(&self, msg: T) -> SendFuture<'_, T> {
+        SendFuture::new(self.chan(), msg)
+    }
+
+    /// Moves the longest prefix of `items` that fits right now into the
+    /// channel, in order, claiming all its slots with one atomic step; the
+    /// rest stays in `items`. Returns how many went in (0 if `items` is empty).
+    ///
+    /// # Errors
+    ///
+    /// `Full(())` if not even one fits, `Closed(())` if closed; `items` is
+    /// then unchanged.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(3);
+    /// let mut items = vec![1, 2, 3, 4, 5];
+    /// assert_eq!(tx.try_send_batch(&mut items), Ok(3));
+    /// assert_eq!(items, [4, 5]);
+    /// assert!(tx.try_send_batch(&mut items).unwrap_err().is_full());
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
+    pub fn try_send_batch(&self, items: &mut Vec<T>) -> Result<usize, TrySendError<()>> {
+        self.chan().try_send_batch(items)
+    }
+
+    /// Sends every item of `items`, in order, waiting while full; each step
+    /// claims as many slots as are free with one atomic operation. Returns
+    /// how many were sent (all of them).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the channel closes; `items` then holds the unsent
+    /// suffix (a prefix went in, S18).
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(2);
+    /// let t = std::thread::spawn(move || tx.send_batch(&mut vec![1, 2, 3, 4]));
+    /// let got: Vec<i32> = rx.iter().collect();
+    /// assert_eq!(t.join().unwrap(), Ok(4));
+    /// assert_eq!(got, [1, 2, 3, 4]);
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send_batch(&self, items: &mut Vec<T>) -> Result<usize, SendError<()>> {
+        self.chan().send_batch_until(items)
+    }
+
+    /// Closes the channel (idempotent). Returns `true` if this call closed it.
+    /// Queued messages can still be received; new sends fail (S05, S06).
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(2);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close());
+    /// assert!(tx.send(2).is_err());
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert!(rx.recv().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan().close()
+    }
+
+    /// Whether the channel is closed.
+    ///
+    /// ```
+    /// let (tx, rx) = funnelq::channel::<u8>(1);
+    /// assert!(!tx.is_closed());
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan().is_closed()
+    }
+
+    /// A snapshot of the number of queued messages, `0..=capacity`. It
+    /// counts slots claimed by senders, including ones still being written.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel(4);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.chan().len()
+    }
+
+    /// Whether [`Sender::len`] is 0.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity given at creation, exactly.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(5);
+    /// assert_eq!(tx.capacity(), 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.chan().capacity()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        // ORDERING: Relaxed: the count only decides who closes last; a new
+        // sender is made from a live one, so the count cannot be 0 here.
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // ORDERING: AcqRel: the last sender's close must come after every
+        // other sender's last send (Release by each, Acquire by the last).
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan().close();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    fn chan(&self) -> &BoxChan<T> {
+        &self.shared.chan
+    }
+
+    /// Receives, waiting while the channel is empty and open.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] at end of stream: closed (or every sender dropped) and
+    /// drained.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(1);
+    /// std::thread::spawn(move || tx.send(9).unwrap());
+    /// assert_eq!(rx.recv(), Ok(9));
+    /// assert!(rx.recv().is_err());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv(&mut self) -> Result<T, RecvError> {
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        unsafe { self.chan().recv_until(None) }.unwrap_or(Err(RecvError))
+    }
+
+    /// Receives if a message is ready now; never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing is ready (also while a sender that
+    /// claimed a slot is still writing it), [`TryRecvError::Closed`] at end
+    /// of stream.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(1);
+    /// assert!(rx.try_recv().unwrap_err().is_empty());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        unsafe { self.chan().try_recv() }
+    }
+
+    /// Receives, waiting at most `timeout` while empty.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] or [`RecvTimeoutError::Closed`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, mut rx) = funnelq::channel::<u8>(1);
+    /// assert!(rx.recv_timeout(Duration::from_millis(5)).unwrap_err().is_timeout());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_by(crate::wait::deadline_after(timeout))
+    }
+
+    /// Receives, waiting until `deadline` at most while empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`Receiver::recv_timeout`].
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (_tx, mut rx) = funnelq::channel::<u8>(1);
+    /// let err = rx.recv_deadline(Instant::now() + Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv_deadline(&mut self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.recv_by(crate::wait::deadline_after(left))
+    }
+
+    #[cfg(feature = "std")]
+    fn recv_by(&mut self, deadline: Option<u64>) -> Result<T, RecvTimeoutError> {
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        match unsafe { self.chan().recv_until(deadline) } {
+            Some(Ok(m)) => Ok(m),
+            Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Receives asynchronously, on any executor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future loses no message: a message is taken only in the
+    /// poll that returns it.
+    ///
+    /// # Errors
+    ///
+    /// The future yields [`RecvError`] at end of stream.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// let (tx, mut rx) = funnelq::channel(1);
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(block_on(rx.recv_async()), Ok(1));
+    /// assert!(block_on(rx.recv_async()).is_err());
+    /// ```
+    pub fn recv_async(&mut self) -> RecvFuture<'_, T> {
+        // SAFETY: the future borrows `self` mutably for its whole life, so it
+        // is the only consumer while it exists.
+        unsafe { RecvFuture::new(self.chan()) }
+    }
+
+    /// Waits for the first message only, then appends to `buf` up to `max`
+    /// messages that are ready, in order; the senders waiting for room are
+    /// woken once for the whole batch. Returns how many were appended
+    /// (`1..=max`; 0 only if `max` is 0).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] at end of stream.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(8);
+    /// for i in 0..5 { tx.send(i).unwrap(); }
+    /// let mut buf = Vec::new();
+    /// assert_eq!(rx.recv_batch(&mut buf, 3), Ok(3));
+    /// assert_eq!(rx.recv_batch(&mut buf, 3), Ok(2));
+    /// assert_eq!(buf, [0, 1, 2, 3, 4]);
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv_batch(&mut self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        unsafe { self.chan().recv_batch_until(buf, max, None) }.unwrap_or(Err(RecvError))
+    }
+
+    /// As [`Receiver::recv_batch`], waiting at most `timeout` for the first
+    /// message.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] or [`RecvTimeoutError::Closed`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, mut rx) = funnelq::channel::<u8>(8);
+    /// let mut buf = Vec::new();
+    /// assert!(rx.recv_batch_timeout(&mut buf, 4, Duration::from_millis(5)).unwrap_err().is_timeout());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv_batch_timeout(
+        &mut self,
+        buf: &mut Vec<T>,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<usize, RecvTimeoutError> {
+        let deadline = crate::wait::deadline_after(timeout);
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        match unsafe { self.chan().recv_batch_until(buf, max, deadline) } {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Appends to `buf` up to `max` messages that are ready now; never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if none is ready (and `max > 0`),
+    /// [`TryRecvError::Closed`] at end of stream.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(4);
+    /// tx.send('a').unwrap();
+    /// let mut buf = Vec::new();
+    /// assert_eq!(rx.try_recv_batch(&mut buf, 10), Ok(1));
+    /// assert!(rx.try_recv_batch(&mut buf, 10).unwrap_err().is_empty());
+    /// ```
+    pub fn try_recv_batch(&mut self, buf: &mut Vec<T>, max: usize) -> Result<usize, TryRecvError> {
+        // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
+        unsafe { self.chan().try_recv_batch(buf, max) }
+    }
+
+    /// Closes the channel from the receiving side (idempotent); queued
+    /// messages can still be received. Returns `true` if this call closed it.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(2);
+    /// tx.send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(2).unwrap_err().is_closed());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().unwrap_err().is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan().close()
+    }
+
+    /// Whether the channel is closed (there may still be messages to drain).
+    ///
+    /// ```
+    /// let (tx, rx) = funnelq::channel::<u8>(1);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan().is_closed()
+    }
+
+    /// A snapshot of the number of queued messages, `0..=capacity`.
+    ///
+    /// ```
+    /// let (tx, rx) = funnelq::channel(4);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.chan().len()
+    }
+
+    /// Whether [`Receiver::len`] is 0.
+    ///
+    /// ```
+    /// let (_tx, rx) = funnelq::channel::<u8>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity given at creation.
+    ///
+    /// ```
+    /// let (_tx, rx) = funnelq::channel::<u8>(7);
+    /// assert_eq!(rx.capacity(), 7);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.chan().capacity()
+    }
+
+    /// An iterator over the messages ready now; it ends when none is.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
+    pub fn try_iter(&mut self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+
+    /// A blocking iterator; it ends at end of stream.
+    ///
+    /// ```
+    /// let (tx, mut rx) = funnelq::channel(4);
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [1]);
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn iter(&mut self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // SAFETY: the only `Receiver`, dropped: no other consumer can exist.
+        unsafe { self.chan().close_and_drain() };
+    }
+}
+
+/// Messages ready now; see [`Receiver::try_iter`].
+///
+/// ```
+/// let (tx, mut rx) = funnelq::channel(2);
+/// tx.send(0).unwrap();
+/// let it: funnelq::TryIter<'_, i32> = rx.try_iter();
+/// assert_eq!(it.count(), 1);
+/// ```
+pub struct TryIter<'a, T> {
+    rx: &'a mut Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// A blocking iterator; see [`Receiver::iter`].
+///
+/// ```
+/// let (tx, mut rx) = funnelq::channel(2);
+/// tx.send(0).unwrap();
+/// drop(tx);
+/// let it: funnelq::Iter<'_, i32> = rx.iter();
+/// assert_eq!(it.count(), 1);
+/// ```
+#[cfg(feature = "std")]
+pub struct Iter<'a, T> {
+    rx: &'a mut Receiver<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+/// An owning blocking iterator; see `IntoIterator for Receiver`.
+///
+/// ```
+/// let (tx, rx) = funnelq::channel(2);
+/// tx.send(1).unwrap();
+/// drop(tx);
+/// let it: funnelq::IntoIter<i32> = rx.into_iter();
+/// assert_eq!(it.collect::<Vec<_>>(), [1]);
+/// ```
+#[cfg(feature = "std")]
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+#[cfg(feature = "std")]
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<'a, T> IntoIterator for &'a mut Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
