@@ -1,1 +1,295 @@
-fn main() {}
+//! funnelq beside crossbeam-channel `bounded`, `std::sync::mpsc::sync_channel`
+//! and flume `bounded`, in one run, on the same shapes:
+//! SPSC and MPSC (2, 4, 8 producers) × capacity 1, 16, 1024, 8-byte messages;
+//! a ping-pong round trip (one message in flight); an uncontended
+//! send+recv pair on one thread.
+//!
+//! `cargo bench -p funnelq --bench throughput` prints Markdown tables (medians
+//! of `FUNNELQ_BENCH_RUNS` runs, default 5). `ci/bench.sh` puts them in
+//! `docs/BENCHMARKS.md`.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::sync::{mpsc, Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+trait Peer {
+    const NAME: &'static str;
+    type Tx: Clone + Send + 'static;
+    type Rx: Send + 'static;
+    fn new(cap: usize) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, v: u64);
+    fn try_send(tx: &Self::Tx, v: u64) -> bool;
+    fn recv(rx: &mut Self::Rx) -> Option<u64>;
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64>;
+}
+
+struct Funnelq;
+impl Peer for Funnelq {
+    const NAME: &'static str = "funnelq";
+    type Tx = funnelq::Sender<u64>;
+    type Rx = funnelq::Receiver<u64>;
+    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
+        funnelq::channel(cap)
+    }
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).unwrap()
+    }
+    fn try_send(tx: &Self::Tx, v: u64) -> bool {
+        tx.try_send(v).is_ok()
+    }
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+struct Crossbeam;
+impl Peer for Crossbeam {
+    const NAME: &'static str = "crossbeam";
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::bounded(cap)
+    }
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).unwrap()
+    }
+    fn try_send(tx: &Self::Tx, v: u64) -> bool {
+        tx.try_send(v).is_ok()
+    }
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+struct Std;
+impl Peer for Std {
+    const NAME: &'static str = "std sync_channel";
+    type Tx = mpsc::SyncSender<u64>;
+    type Rx = mpsc::Receiver<u64>;
+    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
+        mpsc::sync_channel(cap)
+    }
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).unwrap()
+    }
+    fn try_send(tx: &Self::Tx, v: u64) -> bool {
+        tx.try_send(v).is_ok()
+    }
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+struct Flume;
+impl Peer for Flume {
+    const NAME: &'static str = "flume";
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(cap)
+    }
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).unwrap()
+    }
+    fn try_send(tx: &Self::Tx, v: u64) -> bool {
+        tx.try_send(v).is_ok()
+    }
+    fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+/// `producers` threads send `total` messages in all; the main thread
+/// receives them. Returns ns per message.
+fn throughput<P: Peer>(producers: usize, cap: usize, total: usize) -> f64 {
+    let (tx, mut rx) = P::new(cap);
+    let per = total / producers;
+    let start = Arc::new(Barrier::new(producers + 1));
+    let handles: Vec<_> = (0..producers)
+        .map(|_| {
+            let tx = tx.clone();
+            let start = start.clone();
+            thread::spawn(move || {
+                start.wait();
+                for i in 0..per {
+                    P::send(&tx, i as u64);
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    start.wait();
+    let t = Instant::now();
+    let mut sum = 0u64;
+    for _ in 0..per * producers {
+        sum = sum.wrapping_add(P::recv(&mut rx).expect("all messages arrive"));
+    }
+    let elapsed = t.elapsed();
+    black_box(sum);
+    for h in handles {
+        h.join().unwrap();
+    }
+    elapsed.as_nanos() as f64 / (per * producers) as f64
+}
+
+/// One message in flight: main sends, an echo thread answers. ns per round trip.
+fn ping_pong<P: Peer>(rounds: usize) -> f64 {
+    let (tx_a, mut rx_a) = P::new(1);
+    let (tx_b, mut rx_b) = P::new(1);
+    let echo = thread::spawn(move || {
+        while let Some(v) = P::recv(&mut rx_a) {
+            P::send(&tx_b, v + 1);
+        }
+    });
+    let t = Instant::now();
+    for i in 0..rounds as u64 {
+        P::send(&tx_a, i);
+        assert_eq!(P::recv(&mut rx_b), Some(i + 1));
+    }
+    let elapsed = t.elapsed();
+    drop(tx_a);
+    echo.join().unwrap();
+    elapsed.as_nanos() as f64 / rounds as f64
+}
+
+/// try_send then try_recv on one thread: ns per pair.
+fn uncontended<P: Peer>(pairs: usize) -> f64 {
+    let (tx, mut rx) = P::new(16);
+    let t = Instant::now();
+    for i in 0..pairs as u64 {
+        assert!(P::try_send(&tx, black_box(i)));
+        black_box(P::try_recv(&mut rx));
+    }
+    t.elapsed().as_nanos() as f64 / pairs as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn runs() -> usize {
+    std::env::var("FUNNELQ_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+}
+
+fn measure(f: impl Fn() -> f64) -> f64 {
+    f(); // warm-up
+    median((0..runs()).map(|_| f()).collect())
+}
+
+struct Row {
+    shape: String,
+    ns: [f64; 4],
+}
+
+fn all4(f: impl Fn(usize) -> f64) -> [f64; 4] {
+    [f(0), f(1), f(2), f(3)]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
+    // useful: run a tiny smoke version then, so tests stay fast.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let scale = if smoke { 100 } else { 1 };
+    let names = [Funnelq::NAME, Crossbeam::NAME, Std::NAME, Flume::NAME];
+    let mut rows = Vec::new();
+    for &producers in &[1usize, 2, 4, 8] {
+        for &cap in &[1usize, 16, 1024] {
+            let total = if cap == 1 { 40_000 } else { 400_000 } / scale;
+            let shape = if producers == 1 {
+                format!("SPSC, cap {cap}")
+            } else {
+                format!("MPSC {producers}P, cap {cap}")
+            };
+            let ns = all4(|i| {
+                measure(|| match i {
+                    0 => throughput::<Funnelq>(producers, cap, total),
+                    1 => throughput::<Crossbeam>(producers, cap, total),
+                    2 => throughput::<Std>(producers, cap, total),
+                    _ => throughput::<Flume>(producers, cap, total),
+                })
+            });
+            eprintln!("{shape}: {ns:.1?}");
+            rows.push(Row { shape, ns });
+        }
+    }
+    let rounds = 20_000 / scale;
+    let ping = all4(|i| {
+        measure(|| match i {
+            0 => ping_pong::<Funnelq>(rounds),
+            1 => ping_pong::<Crossbeam>(rounds),
+            2 => ping_pong::<Std>(rounds),
+            _ => ping_pong::<Flume>(rounds),
+        })
+    });
+    let pairs = 2_000_000 / scale;
+    let pair = all4(|i| {
+        measure(|| match i {
+            0 => uncontended::<Funnelq>(pairs),
+            1 => uncontended::<Crossbeam>(pairs),
+            2 => uncontended::<Std>(pairs),
+            _ => uncontended::<Flume>(pairs),
+        })
+    });
+
+    println!(
+        "### Throughput: ns per message (median of {} runs; lower is better)\n",
+        runs()
+    );
+    println!(
+        "| shape | {} | {} | {} | {} | funnelq Mmsg/s | ratio vs crossbeam (throughput) |",
+        names[0], names[1], names[2], names[3]
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× |",
+            r.shape,
+            r.ns[0],
+            r.ns[1],
+            r.ns[2],
+            r.ns[3],
+            1e3 / r.ns[0],
+            r.ns[1] / r.ns[0]
+        );
+    }
+    println!("\n### Latency (median of {} runs)\n", runs());
+    println!(
+        "| shape | {} | {} | {} | {} | ratio vs crossbeam |",
+        names[0], names[1], names[2], names[3]
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| ping-pong round trip, ns | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}× |",
+        ping[0],
+        ping[1],
+        ping[2],
+        ping[3],
+        ping[1] / ping[0]
+    );
+    println!(
+        "| uncontended try_send+try_recv, ns | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× |",
+        pair[0],
+        pair[1],
+        pair[2],
+        pair[3],
+        pair[1] / pair[0]
+    );
+}

@@ -38,6 +38,7 @@ impl<T, S> Chan<T, S> {
 }
 
 impl<T, S: Slots<T>> Chan<T, S> {
+    #[cfg(feature = "alloc")]
     pub(crate) fn from_ring(ring: Ring<T, S>) -> Self {
         Chan {
             ring,
@@ -205,6 +206,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
         self.ring.is_closed()
     }
 
+    #[cfg(feature = "alloc")]
     pub(crate) fn capacity(&self) -> usize {
         self.ring.capacity()
     }

@@ -243,6 +243,7 @@ impl CapacityError {
         self.capacity
     }
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `try_channel`
     pub(crate) fn check(capacity: usize) -> Result<usize, CapacityError> {
         if (1..=MAX_CAPACITY).contains(&capacity) {
             Ok(capacity)

@@ -2,13 +2,14 @@
 //!
 //! Under `--cfg loom` every primitive is swapped for loom's model-checked
 //! twin, so the ring, close and waiting protocols are checked as written.
-//! The rest of the crate imports from here only (clippy's `disallowed-types`
-//! in `core/clippy.toml` enforces it).
+//! The rest of the crate imports from here only (`ci/check_comments.py`
+//! enforces it: clippy's `disallowed-types` cannot tell a re-export apart).
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 #[cfg(loom)]
+#[allow(unused_imports)] // AtomicBool serves `StaticChannel`, which loom builds leave out
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// Ring positions and stamps. 64 bits wherever the target has 64-bit atomics
@@ -109,6 +110,7 @@ impl Backoff {
     }
 
     /// Whether spinning has gone on long enough that sleeping is cheaper.
+    #[cfg_attr(not(any(feature = "std", loom)), allow(dead_code))] // only blocking loops sleep
     pub(crate) fn is_completed(&self) -> bool {
         #[cfg(not(loom))]
         {

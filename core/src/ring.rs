@@ -37,6 +37,7 @@ unsafe impl<T: Send> Sync for Slot<T> {}
 unsafe impl<T: Send> Send for Slot<T> {}
 
 impl<T> Slot<T> {
+    #[cfg(any(feature = "alloc", loom))]
     pub(crate) fn new(stamp: Pos) -> Self {
         Slot {
             stamp: AtomicPos::new(stamp),
@@ -110,6 +111,7 @@ impl<T, const N: usize> Ring<T, [Slot<T>; N]> {
 }
 
 impl<T, S: Slots<T>> Ring<T, S> {
+    #[cfg(any(feature = "alloc", loom))]
     pub(crate) fn from_slots(cap: usize, slots: S) -> Self {
         debug_assert_eq!(slots.slots().len(), cap);
         Ring {

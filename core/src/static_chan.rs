@@ -5,9 +5,9 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::chan::Chan;
-use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 #[cfg(feature = "std")]
-use crate::error::{RecvTimeoutError, SendTimeoutError};
+use crate::error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError};
+use crate::error::{TryRecvError, TrySendError};
 use crate::future::{RecvFuture, SendFuture};
 use crate::loom::{AtomicBool, AtomicUsize, Ordering};
 use crate::ring::{Ring, Slot};

@@ -10,9 +10,9 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::chan::Chan;
-use crate::error::{CapacityError, RecvError, SendError, TryRecvError, TrySendError};
+use crate::error::{CapacityError, TryRecvError, TrySendError};
 #[cfg(feature = "std")]
-use crate::error::{RecvTimeoutError, SendTimeoutError};
+use crate::error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError};
 use crate::future::{RecvFuture, SendFuture};
 use crate::loom::{AtomicUsize, Ordering};
 use crate::ring::{Ring, Slot};

@@ -60,7 +60,11 @@ fn s02_backpressure_one_recv_frees_one_sender() {
         thread::sleep(Duration::from_millis(1));
     }
     thread::sleep(Duration::from_millis(100));
-    assert_eq!(done.load(Ordering::SeqCst), 1, "exactly one sender proceeds");
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        1,
+        "exactly one sender proceeds"
+    );
     assert_eq!(tx.len(), 2);
     for _ in 0..4 {
         rx.recv().unwrap();
@@ -124,7 +128,10 @@ fn s05_close_drains_in_order_then_end_of_stream() {
     for _ in 0..3 {
         assert_eq!(rx.recv(), Err(RecvError));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-        assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Closed));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_millis(1)),
+            Err(RecvTimeoutError::Closed)
+        );
     }
 }
 
@@ -159,7 +166,10 @@ fn s07_close_wakes_blocked_senders_and_receiver() {
     let t = Instant::now();
     rx.close();
     for b in blocked {
-        assert!(b.join().unwrap().is_err(), "a waiting sender wakes with Closed");
+        assert!(
+            b.join().unwrap().is_err(),
+            "a waiting sender wakes with Closed"
+        );
     }
     assert!(t.elapsed() < SLACK);
     assert_eq!(rx.recv(), Ok(0));
@@ -211,7 +221,10 @@ fn s08_close_race_every_ok_is_delivered() {
         }
         rx.close();
         got.extend(rx.iter());
-        let mut sent: Vec<_> = senders.into_iter().flat_map(|s| s.join().unwrap()).collect();
+        let mut sent: Vec<_> = senders
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect();
         sent.sort();
         got.sort();
         assert_eq!(got, sent, "round {round}: Ok sends and deliveries differ");
@@ -243,7 +256,10 @@ fn s10_send_timeout_bounds_and_nothing_enqueued() {
     for ms in [20u64, 100] {
         let d = Duration::from_millis(ms);
         let t = Instant::now();
-        assert!(matches!(tx.send_timeout(2, d), Err(SendTimeoutError::Timeout(2))));
+        assert!(matches!(
+            tx.send_timeout(2, d),
+            Err(SendTimeoutError::Timeout(2))
+        ));
         let took = t.elapsed();
         assert!(took >= d, "returned early: {took:?}");
         assert!(took < d + SLACK, "returned late: {took:?}");
@@ -345,7 +361,11 @@ fn s13_receiver_dropped_closes_and_drops_queued() {
     }
     assert_eq!(Arc::strong_count(&token), 6);
     drop(rx);
-    assert_eq!(Arc::strong_count(&token), 1, "queued messages were dropped with the receiver");
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "queued messages were dropped with the receiver"
+    );
     let err = tx.send(token.clone()).unwrap_err();
     drop(err);
     assert_eq!(Arc::strong_count(&token), 1);
@@ -389,7 +409,10 @@ fn s14_capacity_out_of_range() {
     for bad in [0, MAX_CAPACITY + 1, usize::MAX] {
         let err = try_channel::<u8>(bad).unwrap_err();
         assert_eq!(err.capacity(), bad);
-        assert_eq!(err.to_string(), format!("capacity {bad} is out of range 1..={MAX_CAPACITY}"));
+        assert_eq!(
+            err.to_string(),
+            format!("capacity {bad} is out of range 1..={MAX_CAPACITY}")
+        );
     }
     assert!(std::panic::catch_unwind(|| channel::<u8>(0)).is_err());
     assert_eq!(try_channel::<u8>(1).unwrap().0.capacity(), 1);
@@ -406,7 +429,11 @@ fn s16_dropped_send_future_enqueues_nothing() {
         // dropped here while pending
     }
     assert_eq!(rx.try_recv(), Ok(0));
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the cancelled send left nothing");
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "the cancelled send left nothing"
+    );
     // A completed future enqueued exactly once.
     block_on(tx.send_async(2)).unwrap();
     assert_eq!(rx.try_recv(), Ok(2));
@@ -437,7 +464,11 @@ fn s16_woken_but_cancelled_sender_passes_the_wakeup_on() {
     assert!(poll_once(f1.as_mut(), &w1).is_pending());
     assert!(poll_once(f2.as_mut(), &w2).is_pending());
     assert_eq!(rx.try_recv(), Ok(0));
-    assert_eq!((w1.count(), w2.count()), (1, 0), "FIFO: the oldest waiter is woken");
+    assert_eq!(
+        (w1.count(), w2.count()),
+        (1, 0),
+        "FIFO: the oldest waiter is woken"
+    );
     drop(f1);
     assert_eq!(w2.count(), 1, "the unused wake-up went to the next waiter");
     assert!(poll_once(f2.as_mut(), &w2).is_ready());
@@ -494,7 +525,10 @@ fn s18_batches_prefix_and_order() {
     assert!(rx.try_recv_batch(&mut buf, 1).unwrap_err().is_empty());
     tx.close();
     assert_eq!(rx.recv_batch(&mut buf, 4), Err(RecvError));
-    assert_eq!(rx.recv_batch_timeout(&mut buf, 4, Duration::from_millis(1)), Err(RecvTimeoutError::Closed));
+    assert_eq!(
+        rx.recv_batch_timeout(&mut buf, 4, Duration::from_millis(1)),
+        Err(RecvTimeoutError::Closed)
+    );
 }
 
 #[test]
@@ -503,14 +537,21 @@ fn s18_recv_batch_waits_for_first_only_and_timeout_bounds() {
     let mut buf = Vec::new();
     let d = Duration::from_millis(40);
     let t = Instant::now();
-    assert_eq!(rx.recv_batch_timeout(&mut buf, 4, d), Err(RecvTimeoutError::Timeout));
+    assert_eq!(
+        rx.recv_batch_timeout(&mut buf, 4, d),
+        Err(RecvTimeoutError::Timeout)
+    );
     assert!(t.elapsed() >= d && t.elapsed() < d + SLACK);
     let h = thread::spawn(move || {
         thread::sleep(Duration::from_millis(20));
         tx.send(1).unwrap();
         tx
     });
-    assert_eq!(rx.recv_batch(&mut buf, 4), Ok(1), "returns with what is ready");
+    assert_eq!(
+        rx.recv_batch(&mut buf, 4),
+        Ok(1),
+        "returns with what is ready"
+    );
     drop(h.join().unwrap());
     assert_eq!(rx.recv_batch(&mut buf, 4), Err(RecvError));
 }
@@ -545,7 +586,11 @@ fn s18_send_batch_blocking_and_closed_suffix() {
     rx.close();
     let (r, rest) = h.join().unwrap();
     assert!(r.is_err());
-    assert_eq!(rest, (2..10).collect::<Vec<_>>(), "a prefix went in, the suffix came back");
+    assert_eq!(
+        rest,
+        (2..10).collect::<Vec<_>>(),
+        "a prefix went in, the suffix came back"
+    );
     assert_eq!(rx.len(), 2);
 }
 

@@ -118,12 +118,13 @@ impl Event {
         // SAFETY: nodes in the list are pinned inside live futures (a future
         // unlinks its node before it is dropped), and their fields are only
         // touched under this lock, which we hold.
+        unsafe { list.unlink(node) };
+        // SeqCst: part of the registration count (see module docs).
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        // SAFETY: as above.
         unsafe {
-            list.unlink(node);
             (*node).inner.with_mut(|inner| {
                 (*inner).notified = true;
-                // SeqCst: part of the registration count (see module docs).
-                self.waiters.fetch_sub(1, Ordering::SeqCst);
                 (*inner).waker.take()
             })
         }
@@ -204,8 +205,9 @@ impl Event {
         let mut list = self.list.lock();
         // SAFETY: `waiter` is pinned (its address is stable until its future
         // drops, and the future unlinks it first); its fields are only touched
-        // under this lock, which we hold.
-        unsafe {
+        // under this lock, which we hold. The cell access ends before the
+        // list (which writes the same cell) is touched.
+        let link = unsafe {
             (*node).inner.with_mut(|inner| {
                 let inner = &mut *inner;
                 match &inner.waker {
@@ -213,13 +215,14 @@ impl Event {
                     _ => inner.waker = Some(waker.clone()),
                 }
                 inner.notified = false;
-                if !inner.linked {
-                    inner.linked = true;
-                    // SeqCst: the Dekker half of the waiter (module docs).
-                    self.waiters.fetch_add(1, Ordering::SeqCst);
-                    list.push_back(node);
-                }
-            });
+                !core::mem::replace(&mut inner.linked, true)
+            })
+        };
+        if link {
+            // SeqCst: the Dekker half of the waiter (module docs).
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+            // SAFETY: pinned, live, not linked (checked above), lock held.
+            unsafe { list.push_back(node) };
         }
     }
 
@@ -230,15 +233,17 @@ impl Event {
         let node: *const Waiter = waiter;
         let mut list = self.list.lock();
         // SAFETY: as in `register_async`: a live waiter, touched under the lock.
+        let linked = unsafe { (*node).inner.with(|inner| (*inner).linked) };
+        if linked {
+            // SAFETY: linked in this list; lock held.
+            unsafe { list.unlink(node) };
+            // SeqCst: leaves the registration count.
+            self.waiters.fetch_sub(1, Ordering::SeqCst);
+        }
+        // SAFETY: as above.
         unsafe {
             (*node).inner.with_mut(|inner| {
                 let inner = &mut *inner;
-                if inner.linked {
-                    list.unlink(node);
-                    inner.linked = false;
-                    // SeqCst: leaves the registration count.
-                    self.waiters.fetch_sub(1, Ordering::SeqCst);
-                }
                 inner.waker = None;
                 core::mem::replace(&mut inner.notified, false)
             })
@@ -341,6 +346,12 @@ impl List {
             });
         }
     }
+}
+
+/// loom has no time: timeouts are not modelled (every wait is untimed).
+#[cfg(loom)]
+pub(crate) fn deadline_after(_timeout: core::time::Duration) -> Option<u64> {
+    None
 }
 
 /// Monotonic nanoseconds for deadlines (see [`set_clock`] on targets whose

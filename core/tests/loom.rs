@@ -1,0 +1,143 @@
+//! loom models of the ring, close and waiting protocols. Run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p funnelq --test loom --release`
+//! (`ci/test.sh` does).
+#![cfg(loom)]
+
+use loom::thread;
+
+/// Explores every interleaving with up to `preemptions` forced switches
+/// (unless `LOOM_MAX_PREEMPTIONS` says otherwise): bounded so CI stays fast.
+fn model_bounded(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(preemptions);
+    }
+    builder.check(f);
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_bounded(3, f);
+}
+
+/// Two producers × two messages into capacity `cap`, blocking on both
+/// sides: no loss, no duplicate, per-producer order (S03, S04), and every
+/// blocked side wakes (S11: a lost wake-up is a deadlock loom reports).
+fn two_producers(cap: usize) {
+    model_bounded(2, move || {
+        let (tx, mut rx) = funnelq::channel::<(usize, usize)>(cap);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || {
+            tx.send((0, 0)).unwrap();
+            tx.send((0, 1)).unwrap();
+        });
+        let b = thread::spawn(move || {
+            tx2.send((1, 0)).unwrap();
+            tx2.send((1, 1)).unwrap();
+        });
+        let mut next = [0usize; 2];
+        for _ in 0..4 {
+            let (p, i) = rx.recv().unwrap();
+            assert_eq!(i, next[p], "per-producer order");
+            next[p] += 1;
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(next, [2, 2]);
+        assert!(rx.recv().is_err(), "both senders gone: end of stream");
+    });
+}
+
+#[test]
+fn s03_s04_s11_two_producers_capacity_1() {
+    two_producers(1);
+}
+
+#[test]
+fn s03_s04_s11_two_producers_capacity_2() {
+    two_producers(2);
+}
+
+/// A send racing `close` is either delivered or refused (S08), and a claimed
+/// but unwritten slot is "wait", never end of stream.
+#[test]
+fn s08_close_races_send() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(2);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.try_send(1).is_ok());
+        let b = thread::spawn(move || tx2.try_send(2).is_ok());
+        rx.close();
+        let mut got = Vec::new();
+        while let Ok(m) = rx.recv() {
+            got.push(m);
+        }
+        let ok_a = a.join().unwrap();
+        let ok_b = b.join().unwrap();
+        assert_eq!(got.contains(&1), ok_a);
+        assert_eq!(got.contains(&2), ok_b);
+        assert_eq!(got.len(), ok_a as usize + ok_b as usize);
+    });
+}
+
+/// A receiver blocked on an empty channel wakes for a later send (S11).
+#[test]
+fn s11_blocked_receiver_wakes() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        let p = thread::spawn(move || tx.send(7).unwrap());
+        assert_eq!(rx.recv(), Ok(7));
+        p.join().unwrap();
+    });
+}
+
+/// A sender blocked on a full channel wakes when a slot frees (S11, S02).
+#[test]
+fn s11_blocked_sender_wakes() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        tx.send(1).unwrap();
+        let p = thread::spawn(move || tx.send(2).unwrap());
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Ok(2));
+        p.join().unwrap();
+    });
+}
+
+/// Close wakes a blocked sender and a blocked receiver (S07).
+#[test]
+fn s07_close_wakes_both_sides() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        tx.send(1).unwrap();
+        let tx2 = tx.clone();
+        let p = thread::spawn(move || tx2.send(2).is_err());
+        tx.close();
+        let refused = p.join().unwrap();
+        assert_eq!(rx.recv(), Ok(1));
+        if !refused {
+            assert_eq!(rx.recv(), Ok(2));
+        }
+        assert!(rx.recv().is_err());
+    });
+}
+
+/// The async path: a future-based receiver and sender wake through their
+/// waiter records (S11 for futures).
+#[test]
+fn s11_async_receiver_and_sender_wake() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        let p = thread::spawn(move || {
+            loom::future::block_on(async {
+                tx.send_async(1).await.unwrap();
+                tx.send_async(2).await.unwrap();
+            })
+        });
+        loom::future::block_on(async {
+            assert_eq!(rx.recv_async().await, Ok(1));
+            assert_eq!(rx.recv_async().await, Ok(2));
+            assert!(rx.recv_async().await.is_err());
+        });
+        p.join().unwrap();
+    });
+}
