@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# C library and Go binding: header drift, Rust unit tests, C tests (plain and
+# AddressSanitizer with leak detection), install into a temporary prefix,
+# examples/c through pkg-config (and CMake), Go vet / test -race / bench
+# smoke / demo against the installed library.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+ROOT="$PWD"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+PREFIX="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-prefix.XXXXXX")"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-c-test.XXXXXX")"
+trap 'rm -rf "$PREFIX" "$WORK"' EXIT
+
+step "header is up to date (cbindgen --verify)"
+if ! out="$(make -s -C bindings-c verify-header 2>&1)"; then
+    echo "$out" | grep -v '^WARN: Skip' >&2 || true
+    echo "bindings-c/include/funnelq.h is stale: run 'make -C bindings-c header' and commit it" >&2
+    exit 1
+fi
+echo "header ok"
+
+step "header compiles as C99 and C++"
+echo '#include "funnelq.h"' | gcc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -Ibindings-c/include -x c -
+echo '#include "funnelq.h"' | g++ -std=c++11 -pedantic -Wall -Wextra -Werror -fsyntax-only -Ibindings-c/include -x c++ -
+
+step "rust unit tests (funnelq-c)"
+cargo test -q -p funnelq-c
+
+step "C tests: plain (shared lib) and AddressSanitizer (static lib, leak detection on)"
+make -s -C bindings-c test BUILD_DIR="$WORK/c-tests"
+
+step "benchmark program compiles (bindings-c/bench/bench.c; not run here)"
+gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
+    -o "$WORK/fq-bench" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+
+step "leak detection is live (a leaking canary must fail under ASan)"
+gcc -std=c99 -fsanitize=address -Ibindings-c/include bindings-c/tests/canary/leak_canary.c \
+    -o "$WORK/leak_canary" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+set +e
+ASAN_OPTIONS=detect_leaks=1:exitcode=23 "$WORK/leak_canary" >"$WORK/canary.log" 2>&1
+rc=$?
+set -e
+if [ "$rc" -ne 23 ] || ! grep -q "detected memory leaks" "$WORK/canary.log"; then
+    echo "LeakSanitizer did not report the canary's leak (rc=$rc): leak checks are not running" >&2
+    cat "$WORK/canary.log" >&2
+    exit 1
+fi
+echo "canary leak reported, as expected"
+
+step "install into $PREFIX"
+make -s -C bindings-c install PREFIX="$PREFIX"
+export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pkg-config --modversion funnelq
+
+step "examples/c via pkg-config"
+cc -std=c99 -O2 -Wall -Wextra -Werror examples/c/demo.c -o "$WORK/demo" $(pkg-config --cflags --libs funnelq) -pthread
+"$WORK/demo"
+cc -std=c99 -O2 examples/c/demo.c -o "$WORK/demo-static" -I"$PREFIX/include" "$PREFIX/lib/libfunnelq.a" \
+    $(pkg-config --libs-only-l --static funnelq | sed 's/-lfunnelq//') -pthread
+"$WORK/demo-static" >/dev/null && echo "static link ok"
+
+if command -v cmake >/dev/null; then
+    step "examples/c via CMake find_package(funnelq)"
+    cmake -S examples/c -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
+    cmake --build "$WORK/cmake" >/dev/null
+    "$WORK/cmake/demo" >/dev/null && echo "cmake build ok"
+fi
+
+step "Go: vet, test -race, bench smoke, demo (examples/go)"
+cd examples/go
+export CGO_ENABLED=1
+go vet ./...
+test -z "$(gofmt -l .)" || { echo "gofmt needed: $(gofmt -l .)" >&2; exit 1; }
+go test -race -count=1 -timeout 5m ./...
+go test -count=1 -run '^$' -bench . -benchtime 20000x ./... | grep -E '^(Benchmark|ok)'
+go run ./cmd/demo
+echo
+echo "test-c: all passed"

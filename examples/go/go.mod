@@ -1,0 +1,3 @@
+module github.com/funnelq/funnelq/examples/go
+
+go 1.24

@@ -1,0 +1,5 @@
+//go:build !race
+
+package funnelq
+
+const raceEnabled = false

@@ -1,0 +1,6 @@
+//go:build race
+
+package funnelq
+
+// Under -race the stress tests use fewer messages (see stressPerProducer).
+const raceEnabled = true
