@@ -102,6 +102,6 @@ pub use state::MAX_CAPACITY;
 #[cfg(not(loom))]
 pub use static_chan::{StaticChannel, StaticReceiver, StaticSender};
 #[cfg(feature = "alloc")]
-pub use sync::{channel, try_channel, Receiver, Sender, TryIter};
+pub use sync::{channel, try_channel, Closer, Receiver, Sender, TryIter};
 #[cfg(feature = "std")]
 pub use sync::{IntoIter, Iter};

@@ -107,9 +107,114 @@ pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
 }
 
+/// Closes and observes a channel without being a sender or the receiver:
+/// it does not keep the channel open (S12) and cannot receive. Bindings
+/// use it to answer `close`/`len` while another thread is blocked in a
+/// receive. Get one from [`Sender::closer`] or [`Receiver::closer`].
+///
+/// ```
+/// let (tx, mut rx) = funnelq::channel::<u8>(1);
+/// let closer = rx.closer();
+/// let t = std::thread::spawn(move || rx.recv());
+/// closer.close();
+/// assert!(t.join().unwrap().is_err());
+/// assert!(tx.is_closed());
+/// ```
+pub struct Closer<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Closer<T> {
+    /// Closes the channel (idempotent); `true` if this call closed it.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(1);
+    /// assert!(tx.closer().close());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.chan.close()
+    }
+
+    /// Whether the channel is closed.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(1);
+    /// let c = tx.closer();
+    /// drop(tx); // the last sender: closes
+    /// assert!(c.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.chan.is_closed()
+    }
+
+    /// A snapshot of the number of queued messages.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel(2);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(tx.closer().len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.chan.len()
+    }
+
+    /// Whether `len` is 0.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(2);
+    /// assert!(tx.closer().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The channel's capacity.
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(2);
+    /// assert_eq!(tx.closer().capacity(), 2);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.chan.capacity()
+    }
+}
+
+impl<T> Clone for Closer<T> {
+    fn clone(&self) -> Self {
+        Closer {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closer")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
 impl<T> Sender<T> {
     fn chan(&self) -> &BoxChan<T> {
         &self.shared.chan
+    }
+
+    /// A [`Closer`] for this channel (not a sender: it does not keep the
+    /// channel open).
+    ///
+    /// ```
+    /// let (tx, _rx) = funnelq::channel::<u8>(1);
+    /// let closer = tx.closer();
+    /// closer.close();
+    /// assert!(tx.try_send(1).unwrap_err().is_closed());
+    /// ```
+    pub fn closer(&self) -> Closer<T> {
+        Closer {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Sends, waiting while the channel is full.
@@ -344,6 +449,21 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     fn chan(&self) -> &BoxChan<T> {
         &self.shared.chan
+    }
+
+    /// A [`Closer`] for this channel, usable while the receiver itself is
+    /// busy in a blocking receive on another thread.
+    ///
+    /// ```
+    /// let (_tx, rx) = funnelq::channel::<u8>(1);
+    /// let closer = rx.closer();
+    /// assert!(closer.close());
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn closer(&self) -> Closer<T> {
+        Closer {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Receives, waiting while the channel is empty and open.
