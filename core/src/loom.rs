@@ -70,6 +70,18 @@ pub(crate) fn load_waiters(waiters: &AtomicU32) -> u32 {
     }
 }
 
+/// The Dekker half of the waiting handshake, on the waiter's side: between
+/// registering (an RMW on `waiters`) and re-checking the state (Acquire
+/// loads in the ring), so the re-check cannot be ordered before the
+/// registration (it could on ARM: a release-store then an acquire-load).
+#[inline]
+pub(crate) fn registration_fence() {
+    #[cfg(not(loom))]
+    core::sync::atomic::fence(Ordering::SeqCst);
+    #[cfg(loom)]
+    loom::sync::atomic::fence(Ordering::SeqCst);
+}
+
 /// Spin-then-yield back-off, shrunk to a single step under loom so the
 /// model stays small.
 pub(crate) struct Backoff {

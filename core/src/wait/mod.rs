@@ -3,7 +3,8 @@
 //!
 //! The protocol, written once and used by every blocking loop and future:
 //!
-//! 1. **register**: `waiters += 1` (SeqCst read-modify-write), read `epoch`;
+//! 1. **register**: `waiters += 1` (SeqCst read-modify-write), a SeqCst
+//!    fence, read `epoch`;
 //! 2. **re-check** the condition (the ring's SeqCst loads);
 //! 3. **sleep** while `epoch` still equals what was read (futex-style).
 //!
@@ -32,7 +33,7 @@ use core::pin::Pin;
 use core::ptr;
 use core::task::Waker;
 
-use crate::loom::{load_waiters, AtomicU32, Lock, Ordering, UnsafeCell};
+use crate::loom::{load_waiters, registration_fence, AtomicU32, Lock, Ordering, UnsafeCell};
 
 /// One direction's waiting room ("not empty" for the receiver, "not full"
 /// for senders).
@@ -138,6 +139,7 @@ impl Event {
     pub(crate) fn register(&self) -> u32 {
         // SeqCst: the Dekker half of the waiter (see module docs).
         self.waiters.fetch_add(1, Ordering::SeqCst);
+        registration_fence();
         // SeqCst: read after registering; a stale value only makes the sleep
         // return at once.
         self.epoch.load(Ordering::SeqCst)
@@ -224,6 +226,8 @@ impl Event {
             // SAFETY: pinned, live, not linked (checked above), lock held.
             unsafe { list.push_back(node) };
         }
+        drop(list);
+        registration_fence();
     }
 
     /// Unlinks `waiter` if it is linked. Returns `true` if a notify had
