@@ -5,16 +5,20 @@
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
+use crossbeam_utils::CachePadded;
+
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::ring::{Ring, Slots};
 use crate::wait::{Event, Waiter};
 
 pub(crate) struct Chan<T, S> {
     pub(crate) ring: Ring<T, S>,
-    /// The receiver waits here; producers notify after publishing.
-    not_empty: Event,
+    /// The receiver waits here; producers notify after publishing. Padded:
+    /// registrations write here, and must not evict the ring's read-mostly
+    /// fields that every operation reads.
+    not_empty: CachePadded<Event>,
     /// Senders wait here; the receiver notifies after freeing slots.
-    not_full: Event,
+    not_full: CachePadded<Event>,
 }
 
 // SAFETY: the ring hands each `T` from one thread to another exactly once
@@ -31,8 +35,8 @@ impl<T, S> Chan<T, S> {
     pub(crate) const fn from_ring_const(ring: Ring<T, S>) -> Self {
         Chan {
             ring,
-            not_empty: Event::new(),
-            not_full: Event::new(),
+            not_empty: CachePadded::new(Event::new()),
+            not_full: CachePadded::new(Event::new()),
         }
     }
 }
@@ -42,8 +46,8 @@ impl<T, S: Slots<T>> Chan<T, S> {
     pub(crate) fn from_ring(ring: Ring<T, S>) -> Self {
         Chan {
             ring,
-            not_empty: Event::new(),
-            not_full: Event::new(),
+            not_empty: CachePadded::new(Event::new()),
+            not_full: CachePadded::new(Event::new()),
         }
     }
 
