@@ -73,6 +73,13 @@
 //! - neither: [`StaticChannel`] (inline storage, usable from a `static`)
 //!   with `try_` and async forms.
 #![no_std]
+// memory.atomic.wait32/notify are still unstable intrinsics; a wasm32 build
+// with atomics is a -Zbuild-std build on a nightly or RUSTC_BOOTSTRAP
+// compiler anyway (see ../shared/TOOLCHAIN.md).
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
