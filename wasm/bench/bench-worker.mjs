@@ -1,0 +1,111 @@
+// Benchmark roles, run in Node worker_threads or web workers (same code):
+// funnelq producer/consumer and postMessage producer/consumer.
+import { exitWorker, initWorker, Receiver, Sender } from '../pkg/index.js';
+
+const isNode = typeof process !== 'undefined' && process.versions?.node;
+let post;
+let onMsg;
+if (isNode) {
+  const { parentPort } = await import('node:worker_threads');
+  post = (m) => parentPort.postMessage(m);
+  onMsg = (f) => parentPort.on('message', f);
+} else {
+  post = (m) => self.postMessage(m);
+  onMsg = (f) => (self.onmessage = ({ data }) => f(data));
+}
+
+function waitGo(go) {
+  const g = new Int32Array(go);
+  while (Atomics.load(g, 0) === 0) Atomics.wait(g, 0, 0);
+}
+
+function makeMsg(p, i, size) {
+  if (size === 0) return `${p}:${i}`;
+  const b = new Uint8Array(size);
+  b[0] = p;
+  b[1] = i & 255;
+  return b;
+}
+
+const roles = {
+  fqProduce({ shared, token, p, n, size, go, batch = 0 }) {
+    initWorker(shared);
+    const tx = Sender.fromToken(token);
+    post({ ready: true });
+    waitGo(go);
+    if (batch > 0) {
+      for (let i = 0; i < n; i += batch) {
+        const msgs = [];
+        for (let j = i; j < Math.min(n, i + batch); j++) msgs.push(makeMsg(p, j, size));
+        tx.sendBatch(msgs);
+      }
+    } else {
+      for (let i = 0; i < n; i++) tx.send(makeMsg(p, i, size));
+    }
+    tx.free();
+    exitWorker();
+    return { sent: n };
+  },
+  fqConsume({ shared, token, go, spin = 0 }) {
+    initWorker(shared);
+    const rx = Receiver.fromToken(token);
+    post({ ready: true });
+    waitGo(go);
+    let n = 0;
+    let bytes = 0;
+    for (;;) {
+      let batch;
+      try {
+        batch = null;
+        for (let k = 0; k < spin && batch === null; k++) {
+          try {
+            batch = rx.tryRecvBatch(256);
+          } catch (e) {
+            if (e.code !== 'EMPTY') throw e;
+          }
+        }
+        batch ??= rx.recvBatch(256);
+      } catch (e) {
+        if (e.code === 'CLOSED') break;
+        throw e;
+      }
+      n += batch.length;
+      for (const m of batch) bytes += m.length;
+    }
+    rx.free();
+    exitWorker();
+    return { received: n, bytes };
+  },
+  pmProduce({ port, p, n, size, go }) {
+    post({ ready: true });
+    waitGo(go);
+    for (let i = 0; i < n; i++) port.postMessage(makeMsg(p, i, size));
+    port.close();
+    return { sent: n };
+  },
+  pmConsume({ ports, total }) {
+    return new Promise((resolve) => {
+      let n = 0;
+      let bytes = 0;
+      for (const port of ports) {
+        port.onmessage = ({ data }) => {
+          n++;
+          bytes += data.length;
+          if (n === total) {
+            for (const q of ports) q.close();
+            resolve({ received: n, bytes });
+          }
+        };
+      }
+      post({ ready: true });
+    });
+  },
+};
+
+onMsg(async ({ role, args }) => {
+  try {
+    post({ done: true, result: await roles[role](args) });
+  } catch (e) {
+    post({ done: true, error: `${e?.code ?? ''} ${e?.message ?? e}` });
+  }
+});
