@@ -1,0 +1,236 @@
+"""asyncio forms: thread producers with a coroutine consumer and the other way round;
+cancellation loses and duplicates nothing (S16)."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+import funnelq
+from conftest import start_thread
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def test_async_basic():
+    async def main():
+        tx, rx = funnelq.channel(2)
+        await tx.send_async(1)
+        await tx.send_async(2)
+        assert await rx.recv_async() == 1
+        assert await rx.recv_async() == 2
+        tx.close()
+        with pytest.raises(funnelq.Closed):
+            await rx.recv_async()
+        with pytest.raises(funnelq.Closed):
+            await tx.send_async(3)
+
+    run(main())
+
+
+def test_async_threads_to_coroutine():
+    """4 producer threads, one coroutine consumer with `async for` (woken, not polling)."""
+    n = 20_000
+    tx, rx = funnelq.channel(64)
+
+    def producer(p, tx):
+        with tx:
+            for i in range(n):
+                tx.send((p, i))
+
+    senders = [tx.clone() for _ in range(4)]
+    del tx  # the stream ends when the 4 producers leave their `with` blocks
+
+    async def main():
+        threads = [start_thread(producer, p, s) for p, s in enumerate(senders)]
+        senders.clear()
+        seen = [0] * 4
+        async for p, i in rx:
+            assert i == seen[p]
+            seen[p] += 1
+        for t in threads:
+            t.join(5)
+        return seen
+
+    seen = run(main())
+    assert seen == [n] * 4
+
+
+def test_async_idle_consumer_is_woken():
+    """A coroutine waiting on an empty channel wakes for a message sent by a thread later."""
+    tx, rx = funnelq.channel(4)
+
+    async def main():
+        threading.Timer(0.2, tx.send, args=("late",)).start()
+        t0 = time.monotonic()
+        got = await rx.recv_async()
+        return got, time.monotonic() - t0
+
+    got, waited = run(main())
+    assert got == "late" and 0.19 <= waited < 1.7
+
+
+def test_async_coroutines_to_thread():
+    """Coroutine producers (send_async waits while full), a plain thread consumer."""
+    n = 5_000
+    tx, rx = funnelq.channel(8)
+    got = []
+    consumer = start_thread(lambda: got.extend(rx))
+
+    async def producer(p, tx):
+        for i in range(n):
+            await tx.send_async((p, i))
+
+    async def main():
+        senders = [tx.clone() for _ in range(3)]
+        await asyncio.gather(*(producer(p, s) for p, s in enumerate(senders)))
+        tx.close()
+
+    run(main())
+    consumer.join(10)
+    assert len(got) == 3 * n
+    for p in range(3):
+        assert [i for q, i in got if q == p] == list(range(n))
+
+
+def test_async_send_waits_for_thread_consumer():
+    tx, rx = funnelq.channel(1)
+
+    async def main():
+        await tx.send_async(0)
+        threading.Timer(0.2, rx.recv).start()
+        t0 = time.monotonic()
+        await tx.send_async(1)
+        return time.monotonic() - t0
+
+    waited = run(main())
+    assert 0.19 <= waited < 1.7
+    assert rx.recv(timeout=1) == 1
+
+
+def test_s16_cancel_recv_loses_nothing():
+    tx, rx = funnelq.channel(4)
+
+    async def main():
+        task = asyncio.ensure_future(rx.recv_async())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        tx.send("kept")
+        assert rx.try_recv() == "kept", "receiver usable, message not lost"
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(rx.recv_async(), 0.05)
+        tx.send("kept2")
+        assert await rx.recv_async() == "kept2"
+
+    run(main())
+
+
+def test_s16_cancel_send_not_enqueued():
+    tx, rx = funnelq.channel(1)
+
+    async def main():
+        await tx.send_async("first")
+        task = asyncio.ensure_future(tx.send_async("cancelled"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert rx.try_recv() == "first"
+        with pytest.raises(funnelq.Empty):
+            rx.try_recv()
+        await tx.send_async("third")
+        assert rx.try_recv() == "third"
+
+    run(main())
+
+
+async def _cancel_soon(awaitable, delay):
+    """Run `awaitable` as a task, cancel it after `delay` unless done; return
+    (completed, result). asyncio.wait does not cancel, so a result is never dropped."""
+    task = asyncio.ensure_future(awaitable)
+    await asyncio.wait({task}, timeout=delay)
+    task.cancel()
+    (outcome,) = await asyncio.gather(task, return_exceptions=True)
+    if isinstance(outcome, asyncio.CancelledError):
+        return False, None
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return True, outcome
+
+
+def test_s16_cancellation_race_counts():
+    """Receives cancelled at random moments while a thread sends: each message once."""
+    n = 3_000
+    tx, rx = funnelq.channel(4)
+
+    def producer():
+        for i in range(n):
+            tx.send(i)
+            if i % 50 == 0:
+                time.sleep(0.001)
+        tx.close()
+
+    async def main():
+        start_thread(producer)
+        got = []
+        while True:
+            try:
+                done, value = await _cancel_soon(rx.recv_async(), 0.0005)
+            except funnelq.Closed:
+                return got
+            if done:
+                got.append(value)
+
+    got = run(main())
+    assert got == list(range(n))
+
+
+def test_s16_send_cancellation_race_counts():
+    """Sends cancelled at random moments: delivered == reported as sent."""
+    tx, rx = funnelq.channel(2)
+    got = []
+    stop = threading.Event()
+
+    def consumer():
+        while not stop.is_set() or len(rx):
+            try:
+                got.append(rx.recv(timeout=0.01))
+            except (funnelq.Timeout, funnelq.Closed):
+                pass
+            time.sleep(0.0002)
+
+    async def main():
+        c = start_thread(consumer)
+        sent = []
+        for i in range(2_000):
+            done, _ = await _cancel_soon(tx.send_async(i), 0.0005)
+            if done:
+                sent.append(i)
+        stop.set()
+        c.join(10)
+        return sent
+
+    sent = run(main())
+    assert len(sent) > 0
+    assert got == sent
+
+
+def test_async_busy():
+    tx, rx = funnelq.channel(1)
+
+    async def main():
+        task = asyncio.ensure_future(rx.recv_async())
+        await asyncio.sleep(0.02)
+        with pytest.raises(funnelq.Busy):
+            rx.try_recv()
+        with pytest.raises(funnelq.Busy):
+            await rx.recv_async()
+        await tx.send_async(5)
+        assert await task == 5
+
+    run(main())
