@@ -5,7 +5,6 @@
 //! `Busy`), uses it by value with the lock released, and a guard puts it back on every exit
 //! path, including a cancelled `recv_async`. The slot's lock is never held across a core call.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use funnelq::{RecvTimeoutError, TryRecvError};
@@ -29,8 +28,6 @@ enum State {
 
 struct Slot {
     state: Mutex<State>,
-    /// `close()` was called while a receive had the receiver; that receive closes it.
-    close_requested: AtomicBool,
 }
 
 impl Slot {
@@ -49,22 +46,10 @@ impl Taken<'_> {
     fn rx(&mut self) -> &mut Rx {
         self.rx.as_mut().expect("present until drop")
     }
-
-    /// Honour a `close()` that arrived while this receive had the receiver.
-    fn apply_close_request(&mut self) {
-        // ORDERING: Relaxed is enough: the flag carries no data, and the close itself is
-        // ordered by the core. (A plain load first keeps the common path free of RMWs.)
-        if self.slot.close_requested.load(Ordering::Relaxed)
-            && self.slot.close_requested.swap(false, Ordering::Relaxed)
-        {
-            self.rx().close();
-        }
-    }
 }
 
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        self.apply_close_request();
         let Some(rx) = self.rx.take() else { return };
         let mut state = self.slot.lock();
         if matches!(*state, State::Taken) {
@@ -87,6 +72,8 @@ impl Drop for Taken<'_> {
 #[pyclass(frozen, module = "funnelq", name = "Receiver")]
 pub(crate) struct PyReceiver {
     slot: Slot,
+    /// Closes and observes the channel while a receive has the receiver.
+    closer: funnelq::Closer<Py<PyAny>>,
     capacity: usize,
 }
 
@@ -99,11 +86,12 @@ enum Took<'a> {
 impl PyReceiver {
     pub(crate) fn new(rx: Rx) -> Self {
         let capacity = rx.capacity();
+        let closer = rx.closer();
         PyReceiver {
             slot: Slot {
                 state: Mutex::new(State::Here(rx)),
-                close_requested: AtomicBool::new(false),
             },
+            closer,
             capacity,
         }
     }
@@ -139,14 +127,6 @@ impl PyReceiver {
         }
     }
 
-    /// Runs `f` on the receiver if it is in its slot (not during a receive).
-    fn peek<R>(&self, f: impl FnOnce(&Rx) -> R) -> Option<R> {
-        match &*self.slot.lock() {
-            State::Here(rx) => Some(f(rx)),
-            _ => None,
-        }
-    }
-
     fn recv_blocking(
         &self,
         py: Python<'_>,
@@ -156,7 +136,6 @@ impl PyReceiver {
         let dl = deadline(timeout)?;
         let mut taken = self.take(py)?;
         loop {
-            taken.apply_close_request();
             match taken.rx().try_recv() {
                 Ok(m) => return Ok(m),
                 Err(TryRecvError::Empty) => {}
@@ -203,7 +182,6 @@ impl PyReceiver {
     /// Receive a message if one is queued; never waits. Raises `Empty`, `Closed` or `Busy`.
     fn try_recv(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let mut taken = self.take(py)?;
-        taken.apply_close_request();
         match taken.rx().try_recv() {
             Ok(m) => Ok(m),
             Err(TryRecvError::Empty) => Err(error(py, Kind::Empty)),
@@ -225,7 +203,6 @@ impl PyReceiver {
         let mut taken = self.take(py)?;
         let mut buf = Vec::with_capacity(max.min(4096));
         loop {
-            taken.apply_close_request();
             match taken.rx().try_recv_batch(&mut buf, max) {
                 Ok(_) => return PyList::new(py, buf),
                 Err(TryRecvError::Empty) => {}
@@ -253,7 +230,6 @@ impl PyReceiver {
     fn try_recv_batch<'py>(&self, py: Python<'py>, max: i64) -> PyResult<Bound<'py, PyList>> {
         let max = check_max(max)?;
         let mut taken = self.take(py)?;
-        taken.apply_close_request();
         let mut buf = Vec::with_capacity(max.min(4096));
         match taken.rx().try_recv_batch(&mut buf, max) {
             Ok(_) => PyList::new(py, buf),
@@ -269,7 +245,6 @@ impl PyReceiver {
     /// no message: one not yet returned stays in the channel.
     async fn recv_async(&self) -> PyResult<Py<PyAny>> {
         let mut taken = self.take_attached()?;
-        taken.apply_close_request();
         let result = taken.rx().recv_async().await;
         result.map_err(|_| error_attached(Kind::Closed))
     }
@@ -277,7 +252,6 @@ impl PyReceiver {
     /// `recv_async` that ends `async for` at end of stream.
     async fn _anext(&self) -> PyResult<Py<PyAny>> {
         let mut taken = self.take_attached()?;
-        taken.apply_close_request();
         let result = taken.rx().recv_async().await;
         result.map_err(|_| PyStopAsyncIteration::new_err(()))
     }
@@ -303,17 +277,10 @@ impl PyReceiver {
     }
 
     /// Close the channel for everyone: senders get `Closed`; queued messages can still be
-    /// received, then receives raise `Closed`. Returns True if this call closed it. (If a
-    /// receive on this Receiver is waiting in another thread, it closes within 50 ms.)
+    /// received, then receives raise `Closed`. Returns True if this call closed it. A
+    /// receive waiting in another thread or task wakes at once.
     fn close(&self) -> bool {
-        match self.try_take() {
-            Took::Got(mut taken) => taken.rx().close(),
-            Took::Busy => {
-                // ORDERING: Relaxed: see `apply_close_request`.
-                !self.slot.close_requested.swap(true, Ordering::Relaxed)
-            }
-            Took::Released => false,
-        }
+        self.closer.close()
     }
 
     /// The capacity given to `channel()`.
@@ -322,20 +289,15 @@ impl PyReceiver {
         self.capacity
     }
 
-    /// True once the channel is closed. (During a receive running in another thread this
-    /// reports only a `close()` made on this Receiver.)
+    /// True once the channel is closed (by anyone, or by every Sender being released).
     #[getter]
     fn closed(&self) -> bool {
-        match &*self.slot.lock() {
-            State::Here(rx) => rx.is_closed(),
-            State::Taken => self.slot.close_requested.load(Ordering::Relaxed),
-            State::Released => true,
-        }
+        self.closer.is_closed()
     }
 
-    /// Number of queued messages (a snapshot; 0 while a receive is waiting in another thread).
+    /// Number of queued messages (a snapshot).
     fn __len__(&self) -> usize {
-        self.peek(|rx| rx.len()).unwrap_or(0)
+        self.closer.len()
     }
 
     /// Always True (a Receiver is not falsy when the channel is empty).
@@ -397,10 +359,10 @@ impl PyReceiver {
         match old {
             // Dropping the core Receiver closes the channel and drops queued messages.
             State::Here(rx) => drop(rx),
-            // The running receive drops it when it ends (see `Taken::drop`).
+            // Close now (waking the running receive); it drops the receiver, and with it the
+            // queued messages, when it ends (see `Taken::drop`).
             State::Taken => {
-                // ORDERING: Relaxed: see `apply_close_request`.
-                self.slot.close_requested.store(true, Ordering::Relaxed);
+                self.closer.close();
             }
             State::Released => {}
         }

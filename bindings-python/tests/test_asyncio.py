@@ -111,6 +111,23 @@ def test_async_send_waits_for_thread_consumer():
     assert rx.recv(timeout=1) == 1
 
 
+def test_s07_receiver_close_wakes_its_own_awaiting_receive():
+    tx, rx = funnelq.channel(2)
+
+    async def main():
+        task = asyncio.ensure_future(rx.recv_async())
+        await asyncio.sleep(0.05)
+        assert not task.done()
+        t0 = time.monotonic()
+        assert rx.close() is True
+        with pytest.raises(funnelq.Closed):
+            await task
+        return time.monotonic() - t0
+
+    assert run(main()) < 2.0
+    assert tx.closed
+
+
 def test_s16_cancel_recv_loses_nothing():
     tx, rx = funnelq.channel(4)
 

@@ -133,6 +133,31 @@ def test_s07_close_wakes_receiver():
     assert len(got) == 1 and el.seconds < SLACK
 
 
+def test_s07_receiver_close_wakes_its_own_waiting_receive():
+    # close(), closed and len() on the Receiver work while another thread is
+    # blocked in rx.recv() (the receiver is out of its slot then).
+    tx, rx = funnelq.channel(2)
+    got = []
+
+    def consumer():
+        try:
+            rx.recv()
+        except funnelq.Closed as e:
+            got.append(e)
+
+    t = start_thread(consumer)
+    time.sleep(0.1)
+    assert not rx.closed
+    assert len(rx) == 0
+    with Elapsed() as el:
+        assert rx.close() is True
+        t.join(5)
+    assert len(got) == 1 and el.seconds < 0.04 + SLACK
+    assert rx.closed and tx.closed
+    with pytest.raises(funnelq.Closed):
+        tx.try_send(1)
+
+
 def test_s07_close_wakes_senders():
     tx, rx = funnelq.channel(1)
     tx.send(0)
