@@ -139,11 +139,11 @@ impl<T, S: Slots<T>> Chan<T, S> {
             };
             match self.try_send(m) {
                 Ok(()) => {
-                    self.not_full.unregister_async(&waiter);
+                    self.leave(&self.not_full, &waiter);
                     return Poll::Ready(Ok(()));
                 }
                 Err(TrySendError::Closed(m)) => {
-                    self.not_full.unregister_async(&waiter);
+                    self.leave(&self.not_full, &waiter);
                     return Poll::Ready(Err(SendError(m)));
                 }
                 Err(TrySendError::Full(m)) => *msg = Some(m),
@@ -152,7 +152,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
                 return Poll::Pending;
             }
             // Register, then loop once more to re-check (module `wait`).
-            self.not_full.register_async(waiter, cx.waker());
+            self.not_full.register(waiter, Some(cx.waker()));
             registered = true;
         }
     }
@@ -172,11 +172,11 @@ impl<T, S: Slots<T>> Chan<T, S> {
             // SAFETY: forwarded from our caller.
             match unsafe { self.try_recv() } {
                 Ok(m) => {
-                    self.not_empty.unregister_async(&waiter);
+                    self.leave(&self.not_empty, &waiter);
                     return Poll::Ready(Ok(m));
                 }
                 Err(TryRecvError::Closed) => {
-                    self.not_empty.unregister_async(&waiter);
+                    self.leave(&self.not_empty, &waiter);
                     return Poll::Ready(Err(RecvError));
                 }
                 Err(TryRecvError::Empty) => {}
@@ -184,22 +184,29 @@ impl<T, S: Slots<T>> Chan<T, S> {
             if registered {
                 return Poll::Pending;
             }
-            self.not_empty.register_async(waiter, cx.waker());
+            self.not_empty.register(waiter, Some(cx.waker()));
             registered = true;
         }
     }
 
-    /// A send future is dropped: unlink its waiter, and pass on a wake-up it
-    /// received but did not use.
-    pub(crate) fn drop_send_waiter(&self, waiter: &Waiter) {
-        if self.not_full.unregister_async(waiter) {
-            self.not_full.notify(1);
+    /// Unregisters `waiter` from `event`, passing on a wake-up that picked
+    /// it: whether its owner leaves without the slot (a dropped future) or
+    /// with one it got by itself (the pick may have been for a later one),
+    /// a sleeper must not miss it.
+    fn leave(&self, event: &Event, waiter: &Waiter) {
+        if event.unregister(waiter) {
+            event.notify(1);
         }
     }
 
-    /// A receive future is dropped (nothing to pass on: one receiver).
+    /// A send future is dropped: unlink its waiter and pass on a wake-up.
+    pub(crate) fn drop_send_waiter(&self, waiter: &Waiter) {
+        self.leave(&self.not_full, waiter);
+    }
+
+    /// A receive future is dropped: unlink its waiter.
     pub(crate) fn drop_recv_waiter(&self, waiter: &Waiter) {
-        self.not_empty.unregister_async(waiter);
+        self.leave(&self.not_empty, waiter);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -231,19 +238,36 @@ impl<T, S: Slots<T>> Chan<T, S> {
             if let Some(r) = attempt() {
                 return Some(r);
             }
-            if !backoff.is_completed() {
-                backoff.snooze();
-                continue;
+            if backoff.is_completed() {
+                break;
             }
-            let key = event.register();
+            backoff.snooze();
+        }
+        // The waiter's record lives on this stack frame; every path below
+        // unregisters it before the frame goes away.
+        let waiter = core::pin::pin!(Waiter::new());
+        loop {
+            event.register(waiter.as_ref(), None);
             if let Some(r) = attempt() {
-                event.cancel();
+                // A notify may have picked us after our re-check already
+                // succeeded (for a later slot or message than the one we
+                // took): pass it on, or a sleeper could miss it.
+                if event.unregister(&waiter) {
+                    event.notify(1);
+                }
                 return Some(r);
             }
-            if !event.wait(key, deadline) {
+            let notified = event.sleep(&waiter, deadline);
+            let picked = event.unregister(&waiter);
+            if !notified {
                 // Deadline passed: one last try, so a message or slot that
                 // arrived with the deadline is not reported as a timeout.
-                return attempt();
+                let last = attempt();
+                if last.is_none() && picked {
+                    // Picked at the deadline but leaving: pass the wake-up on.
+                    event.notify(1);
+                }
+                return last;
             }
         }
     }

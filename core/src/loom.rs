@@ -52,12 +52,110 @@ impl<T> UnsafeCell<T> {
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
-/// The Dekker half of the waiting handshake, on the waker's side: "I changed
-/// the state; does anyone wait?". Both sides use `SeqCst`, so one of them
-/// sees the other. loom models `SeqCst` loads as `Acquire`, which would
-/// report lost wake-ups that real hardware cannot produce, so under loom the
-/// load becomes a read-modify-write (which always reads the newest value and
-/// synchronises with the waiter's registration).
+/// The waiting handshake is Dekker's: a waker changes the state, then reads
+/// `waiters`; a waiter registers in `waiters`, then re-checks the state.
+/// Each side needs its write ordered before its read. A full barrier on
+/// every send and receive would cost a cross-core round trip per message,
+/// so where the OS offers an asymmetric barrier (Linux
+/// `membarrier(PRIVATE_EXPEDITED)`), the wakers' side is a plain store and
+/// load with only a compiler fence between them, and the rare waiter, about
+/// to sleep anyway, runs the heavy barrier that forces a full barrier on
+/// every running thread of the process (the scheme of userspace RCU and
+/// folly's asymmetric fences). Elsewhere, and under loom, both sides use
+/// SeqCst. The choice is made once per process, before the first channel
+/// exists (`asymmetric::init`), so the two sides always agree.
+#[cfg(all(
+    not(loom),
+    feature = "std",
+    any(target_os = "linux", target_os = "android")
+))]
+pub(crate) mod asymmetric {
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    const UNKNOWN: u8 = 0;
+    const ON: u8 = 1;
+    const OFF: u8 = 2;
+    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+    // From <linux/membarrier.h>.
+    const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+    const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+    /// Registers for expedited membarrier once; called before any channel
+    /// is handed out.
+    pub(crate) fn init() {
+        // ORDERING: Relaxed: every thread computes the same answer, and a
+        // channel reaches other threads only through a synchronising handoff
+        // made after this store.
+        if STATE.load(Ordering::Relaxed) == UNKNOWN {
+            // SAFETY: a plain syscall with integer arguments.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_membarrier,
+                    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+                    0,
+                    0,
+                )
+            };
+            // ORDERING: Relaxed: as above.
+            STATE.store(if r == 0 { ON } else { OFF }, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the asymmetric scheme is in force.
+    #[inline]
+    pub(crate) fn on() -> bool {
+        // ORDERING: Relaxed: set once before any channel exists (see `init`).
+        STATE.load(Ordering::Relaxed) == ON
+    }
+
+    /// The heavy side: a full barrier on every running thread of the process.
+    pub(crate) fn heavy() {
+        // SAFETY: a plain syscall with integer arguments.
+        let r =
+            unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
+        if r != 0 {
+            // Cannot fail after a successful registration; stay correct for
+            // this side anyway.
+            core::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
+}
+
+/// The portable scheme: SeqCst on both sides.
+#[cfg(not(all(
+    not(loom),
+    feature = "std",
+    any(target_os = "linux", target_os = "android")
+)))]
+pub(crate) mod asymmetric {
+    pub(crate) fn init() {}
+    #[inline]
+    pub(crate) fn on() -> bool {
+        false
+    }
+    pub(crate) fn heavy() {}
+}
+
+/// Publishes a state change that a waiter may be waiting for (a stamp in the
+/// ring): the waker's write in the handshake.
+#[inline]
+pub(crate) fn store_state(word: &AtomicPos, value: Pos) {
+    if asymmetric::on() {
+        // ORDERING: Release pairs with the other side's Acquire load of the
+        // stamp; the order against the `waiters` read that follows comes from
+        // the waiter's heavy barrier (see above) plus this compiler fence.
+        word.store(value, Ordering::Release);
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    } else {
+        word.store(value, Ordering::SeqCst);
+    }
+}
+
+/// The waker's read in the handshake: "does anyone wait?". loom models
+/// SeqCst loads as Acquire, which would report lost wake-ups that real
+/// hardware cannot produce, so under loom it is a read-modify-write (which
+/// always reads the newest value and synchronises with the registration).
 #[inline]
 pub(crate) fn load_waiters(waiters: &AtomicU32) -> u32 {
     #[cfg(not(loom))]
@@ -70,14 +168,20 @@ pub(crate) fn load_waiters(waiters: &AtomicU32) -> u32 {
     }
 }
 
-/// The Dekker half of the waiting handshake, on the waiter's side: between
-/// registering (an RMW on `waiters`) and re-checking the state (Acquire
-/// loads in the ring), so the re-check cannot be ordered before the
-/// registration (it could on ARM: a release-store then an acquire-load).
+/// The waiter's barrier in the handshake, between registering (an RMW on
+/// `waiters`) and re-checking the state: neither may the re-check be
+/// ordered before the registration, nor a waker's read of `waiters` before
+/// its state change (see `store_state`).
 #[inline]
 pub(crate) fn registration_fence() {
     #[cfg(not(loom))]
-    core::sync::atomic::fence(Ordering::SeqCst);
+    {
+        if asymmetric::on() {
+            asymmetric::heavy();
+        } else {
+            core::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
     #[cfg(loom)]
     loom::sync::atomic::fence(Ordering::SeqCst);
 }

@@ -20,7 +20,7 @@ use core::ptr;
 use crossbeam_utils::CachePadded;
 
 use crate::error::{TryRecvError, TrySendError};
-use crate::loom::{AtomicPos, Backoff, Ordering, Pos, UnsafeCell};
+use crate::loom::{store_state, AtomicPos, Backoff, Ordering, Pos, UnsafeCell};
 use crate::state::Layout;
 
 /// One cell of the ring.
@@ -177,9 +177,9 @@ impl<T, S: Slots<T>> Ring<T, S> {
                         // nobody reads or writes its value until we publish.
                         slot.value
                             .with_mut(|p| unsafe { ptr::write(p, MaybeUninit::new(value)) });
-                        // SeqCst: the publish is the Dekker partner of the
-                        // consumer's waiter registration (see `wait`).
-                        slot.stamp.store(tail.wrapping_add(1), Ordering::SeqCst);
+                        // The publish is the waker's write in the waiting
+                        // handshake (see `loom::store_state`).
+                        store_state(&slot.stamp, tail.wrapping_add(1));
                         return Ok(());
                     }
                     Err(current) => {
@@ -251,8 +251,8 @@ impl<T, S: Slots<T>> Ring<T, S> {
                         // `tail..tail+k`, all free for this lap (see above).
                         slot.value
                             .with_mut(|p| unsafe { ptr::write(p, MaybeUninit::new(value)) });
-                        // SeqCst: Dekker partner of the consumer's registration.
-                        slot.stamp.store(pos.wrapping_add(1), Ordering::SeqCst);
+                        // The waker's write in the handshake (`store_state`).
+                        store_state(&slot.stamp, pos.wrapping_add(1));
                     }
                     return Ok(k);
                 }
@@ -310,9 +310,9 @@ impl<T, S: Slots<T>> Ring<T, S> {
             }
             // SAFETY: as in `try_pop`: written, ours alone, taken once.
             out.push(slot.value.with(|p| unsafe { ptr::read(p).assume_init() }));
-            // SeqCst: Dekker partner of a waiting producer's registration.
-            slot.stamp
-                .store(self.layout.next_lap(head), Ordering::SeqCst);
+            // The waker's write in the handshake (`store_state`); it also
+            // releases our read of the value.
+            store_state(&slot.stamp, self.layout.next_lap(head));
             head = self.layout.advance(head, 1);
             taken += 1;
         }
@@ -328,10 +328,9 @@ impl<T, S: Slots<T>> Ring<T, S> {
     /// Frees `slot` (at `head`) for the next lap and advances `head`.
     #[inline]
     fn release(&self, head: Pos, slot: &Slot<T>) {
-        // SeqCst: the free is the Dekker partner of a waiting producer's
-        // registration (see `wait`); it also releases our read of the value.
-        slot.stamp
-            .store(self.layout.next_lap(head), Ordering::SeqCst);
+        // The waker's write in the handshake (`store_state`); it also
+        // releases our read of the value.
+        store_state(&slot.stamp, self.layout.next_lap(head));
         // ORDERING: Release: batch producers Acquire `head` and then rely on
         // the stamp freed just above.
         self.head

@@ -72,6 +72,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         if self.split.swap(true, Ordering::AcqRel) {
             return None;
         }
+        crate::loom::asymmetric::init();
         self.chan.ring.init_stamps();
         // ORDERING: Relaxed: nobody else holds a handle yet.
         self.senders.store(1, Ordering::Relaxed);

@@ -58,6 +58,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
     let capacity = CapacityError::check(capacity)?;
+    crate::loom::asymmetric::init();
     let shared = Arc::new(Shared {
         chan: Chan::from_ring(Ring::with_capacity(capacity)),
         senders: AtomicUsize::new(1),

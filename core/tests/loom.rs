@@ -59,6 +59,32 @@ fn s03_s04_s11_two_producers_capacity_2() {
     two_producers(2, 3);
 }
 
+/// Wake-ups alone (a sender stays alive, so no close helps): two producers
+/// (two messages and one) into capacity 1. This model caught a waiter that
+/// was picked by a notify after its own re-check had already succeeded and
+/// left without passing the wake-up on, stranding the other producer (S11).
+#[test]
+fn s11_picked_waiter_that_succeeds_passes_the_wakeup_on() {
+    model_bounded(2, || {
+        let (tx, mut rx) = funnelq::channel::<(usize, usize)>(1);
+        let (tx_a, tx_b) = (tx.clone(), tx.clone());
+        let a = thread::spawn(move || {
+            tx_a.send((0, 0)).unwrap();
+            tx_a.send((0, 1)).unwrap();
+        });
+        let b = thread::spawn(move || tx_b.send((1, 0)).unwrap());
+        let mut next = [0usize; 2];
+        for _ in 0..3 {
+            let (p, i) = rx.recv().unwrap();
+            assert_eq!(i, next[p]);
+            next[p] += 1;
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        drop(tx);
+    });
+}
+
 /// A send racing `close` is either delivered or refused (S08), and a claimed
 /// but unwritten slot is "wait", never end of stream.
 #[test]

@@ -1,25 +1,29 @@
-//! Waiting: an event count over a 32-bit word, plus an intrusive FIFO of
-//! async waiters.
+//! Waiting: per-waiter records in an intrusive FIFO, with an "anyone
+//! waiting?" word in front.
 //!
 //! The protocol, written once and used by every blocking loop and future:
 //!
-//! 1. **register**: `waiters += 1` (SeqCst read-modify-write), a SeqCst
-//!    fence, read `epoch`;
-//! 2. **re-check** the condition (the ring's SeqCst loads);
-//! 3. **sleep** while `epoch` still equals what was read (futex-style).
+//! 1. **register**: link the waiter's record (on the waiting thread's stack,
+//!    or inside the future) and count it in `waiters` (a SeqCst
+//!    read-modify-write), then a SeqCst fence;
+//! 2. **re-check** the condition (the ring's loads);
+//! 3. **sleep** until the record is notified: a thread sleeps on the
+//!    record's own 32-bit word (futex-style: `wait while word == 0`); a
+//!    future returns `Pending` and is woken through its `Waker`.
 //!
 //! A waker first changes the state (a SeqCst store or RMW in the ring), then
-//! loads `waiters` (SeqCst); only if someone waits does it bump `epoch` and
-//! call the OS. Both sides' SeqCst accesses form Dekker's handshake: either
-//! the waiter's re-check sees the new state, or the waker sees the waiter
-//! and bumps `epoch`, which makes the sleep return. So an uncontended
-//! send/recv pair makes no system call, and no wake-up is lost (modelled in
-//! loom: `tests/loom.rs`).
+//! loads `waiters` (SeqCst). Both sides' SeqCst accesses form Dekker's
+//! handshake: either the waiter's re-check sees the new state, or the waker
+//! sees the waiter. Only then does it take the lock, unlink the oldest
+//! record, mark it notified and wake it (`word = 1` + futex wake, or
+//! `Waker::wake`). Because the notified record leaves the count at once,
+//! the next notify (before the woken thread has even run) sees nobody
+//! waiting and makes no system call; an uncontended send/recv pair makes
+//! none at all. No wake-up is lost (modelled in loom: `tests/loom.rs`).
 //!
-//! Async waiters live inside their futures (no allocation per waiter, S15),
-//! linked into a FIFO under a short lock; they are counted in `waiters` too.
-//! A waiter that was woken but leaves without using the wake-up (timeout,
-//! cancelled future) passes it on, so a freed slot is never left unclaimed
+//! Records cost no allocation (S15) and are served oldest first. A waiter
+//! that was notified but leaves without using it (timeout, cancelled
+//! future) passes the wake-up on, so a freed slot is never left unclaimed
 //! while others sleep.
 
 #[cfg(any(feature = "std", loom))]
@@ -38,12 +42,10 @@ use crate::loom::{load_waiters, registration_fence, AtomicU32, Lock, Ordering, U
 /// One direction's waiting room ("not empty" for the receiver, "not full"
 /// for senders).
 pub(crate) struct Event {
-    /// The futex word: bumped by every waking notify.
-    epoch: AtomicU32,
-    /// Registered waiters, threads and futures alike: the "anyone
-    /// waiting?" word a waker reads first.
+    /// Linked records, threads and futures alike: the "anyone waiting?"
+    /// word a waker reads first.
     waiters: AtomicU32,
-    /// Async waiters, oldest first.
+    /// The records, oldest first.
     list: Lock<List>,
     #[cfg(loom)]
     park: os::LoomPark,
@@ -53,7 +55,6 @@ impl Event {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
         Event {
-            epoch: AtomicU32::new(0),
             waiters: AtomicU32::new(0),
             list: Lock::new(List::EMPTY),
         }
@@ -62,14 +63,14 @@ impl Event {
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         Event {
-            epoch: AtomicU32::new(0),
             waiters: AtomicU32::new(0),
             list: Lock::new(List::EMPTY),
             park: os::LoomPark::new(),
         }
     }
 
-    /// Wakes up to `n` waiters, if anyone waits. Call after changing the state.
+    /// Wakes up to `n` waiters, oldest first, if anyone waits. Call after
+    /// changing the state.
     #[inline]
     pub(crate) fn notify(&self, n: u32) {
         if load_waiters(&self.waiters) != 0 {
@@ -86,140 +87,75 @@ impl Event {
 
     #[cold]
     fn notify_slow(&self, n: u32) {
-        // SeqCst: a thread that read the old epoch sleeps only while the word
-        // still holds it, so this bump makes its sleep return.
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        #[cfg(any(feature = "std", loom))]
-        self.wake_threads(n);
         for _ in 0..n {
-            let Some(waker) = self.pop_async() else { break };
-            waker.wake();
+            match self.pop() {
+                None => break,
+                Some(Some(waker)) => waker.wake(),
+                Some(None) => {} // a thread, already woken under the lock
+            }
         }
     }
 
-    #[cfg(any(feature = "std", loom))]
-    fn wake_threads(&self, n: u32) {
-        #[cfg(loom)]
-        {
-            let _ = n;
-            self.park.wake_all();
-        }
-        #[cfg(not(loom))]
-        os::wake(&self.epoch, n);
-    }
-
-    /// Unlinks the oldest async waiter, marks it notified and returns its
-    /// waker (woken by the caller after the lock is released).
-    fn pop_async(&self) -> Option<Waker> {
+    /// Unlinks the oldest record and marks it notified. A thread is woken
+    /// here, under the lock (its record lives on its stack, and it takes
+    /// this lock before leaving, so the record outlives the wake-up); a
+    /// future's waker is returned, to be woken after the lock is released.
+    fn pop(&self) -> Option<Option<Waker>> {
         let mut list = self.list.lock();
         let node = list.head;
         if node.is_null() {
             return None;
         }
-        // SAFETY: nodes in the list are pinned inside live futures (a future
-        // unlinks its node before it is dropped), and their fields are only
-        // touched under this lock, which we hold.
+        // SAFETY: records in the list are pinned and live (a record is
+        // unlinked, under this lock, before its owner lets it go), and their
+        // fields are only touched under this lock, which we hold.
         unsafe { list.unlink(node) };
-        // SeqCst: part of the registration count (see module docs).
+        // SeqCst: leaves the registration count (see module docs).
         self.waiters.fetch_sub(1, Ordering::SeqCst);
         // SAFETY: as above.
-        unsafe {
+        let (thread, waker) = unsafe {
             (*node).inner.with_mut(|inner| {
                 (*inner).notified = true;
-                (*inner).waker.take()
+                ((*inner).thread, (*inner).waker.take())
             })
+        };
+        if thread {
+            // SAFETY: as above: the record is live while we hold the lock.
+            let word = unsafe { &(*node).word };
+            // SeqCst: the sleeping thread's check of the word pairs with it.
+            word.store(1, Ordering::SeqCst);
+            #[cfg(loom)]
+            self.park.wake_all();
+            #[cfg(all(feature = "std", not(loom)))]
+            os::wake(word, 1);
         }
+        Some(waker)
     }
 
-    // ----- blocking threads -------------------------------------------------
-
-    /// Step 1 for a thread: count it as waiting and read the epoch. Follow
-    /// with a re-check, then [`Event::wait`] or [`Event::cancel`].
-    #[cfg(any(feature = "std", loom))]
-    pub(crate) fn register(&self) -> u32 {
-        // SeqCst: the Dekker half of the waiter (see module docs).
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        registration_fence();
-        // SeqCst: read after registering; a stale value only makes the sleep
-        // return at once.
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps while the epoch equals `key`, up to `deadline` (in
-    /// [`now_nanos`] time), then unregisters. Returns `false` if the deadline
-    /// passed; `true` on a wake-up (which may be spurious: re-check).
-    #[cfg(any(feature = "std", loom))]
-    pub(crate) fn wait(&self, key: u32, deadline: Option<u64>) -> bool {
-        let woke = self.sleep(key, deadline);
-        // SeqCst: leaves the registration count.
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
-        if !woke && self.epoch.load(Ordering::SeqCst) != key {
-            // Timed out while a wake-up may have been aimed at us: pass it on.
-            self.notify(1);
-        }
-        woke
-    }
-
-    /// Unregisters after a re-check found the condition already met.
-    #[cfg(any(feature = "std", loom))]
-    pub(crate) fn cancel(&self) {
-        // SeqCst: leaves the registration count.
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    #[cfg(loom)]
-    fn sleep(&self, key: u32, _deadline: Option<u64>) -> bool {
-        self.park.wait(&self.epoch, key);
-        true
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn sleep(&self, key: u32, deadline: Option<u64>) -> bool {
-        loop {
-            let timeout = match deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_sub(now_nanos()) {
-                    None | Some(0) => return false,
-                    Some(left) => Some(left),
-                },
-            };
-            let os_timed_out = os::wait(&self.epoch, key, timeout);
-            // SeqCst: see `register`.
-            if self.epoch.load(Ordering::SeqCst) != key {
-                return true;
-            }
-            if os_timed_out && !os_clock::has_clock() {
-                // No clock to measure against (see `set_clock`): trust the OS.
-                return false;
-            }
-            // A spurious return, or the OS timeout: loop to check the deadline
-            // against the clock (never earlier than asked).
-        }
-    }
-
-    // ----- async waiters ----------------------------------------------------
-
-    /// Links `waiter` (if it is not linked) and stores `waker` in it. Follow
-    /// with a re-check of the condition; return `Pending` only if it still
-    /// fails.
-    pub(crate) fn register_async(&self, waiter: Pin<&Waiter>, waker: &Waker) {
+    /// Step 1: links `waiter` (if it is not linked) as a thread record
+    /// (`waker: None`) or a future's (`Some`). Follow with a re-check of
+    /// the condition; sleep or return `Pending` only if it still fails.
+    pub(crate) fn register(&self, waiter: Pin<&Waiter>, waker: Option<&Waker>) {
         let node: *const Waiter = &*waiter;
         let mut list = self.list.lock();
-        // SAFETY: `waiter` is pinned (its address is stable until its future
-        // drops, and the future unlinks it first); its fields are only touched
-        // under this lock, which we hold. The cell access ends before the
-        // list (which writes the same cell) is touched.
+        // SAFETY: `waiter` is pinned (its address is stable until its owner
+        // unlinks it through `unregister`); its fields are only touched under
+        // this lock, which we hold. The cell access ends before the list
+        // (which writes the same cell) is touched.
         let link = unsafe {
             (*node).inner.with_mut(|inner| {
                 let inner = &mut *inner;
-                match &inner.waker {
-                    Some(old) if old.will_wake(waker) => {}
-                    _ => inner.waker = Some(waker.clone()),
+                match (waker, &inner.waker) {
+                    (Some(new), Some(old)) if old.will_wake(new) => {}
+                    (new, _) => inner.waker = new.cloned(),
                 }
+                inner.thread = waker.is_none();
                 inner.notified = false;
                 !core::mem::replace(&mut inner.linked, true)
             })
         };
+        // SeqCst: read by the thread's sleep; reset before it can be notified.
+        waiter.word.store(0, Ordering::SeqCst);
         if link {
             // SeqCst: the Dekker half of the waiter (module docs).
             self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -230,13 +166,14 @@ impl Event {
         registration_fence();
     }
 
-    /// Unlinks `waiter` if it is linked. Returns `true` if a notify had
+    /// Unlinks `waiter` if it is still linked. Returns `true` if a notify
     /// picked it since it last registered (the caller then either uses that
-    /// wake-up or passes it on with `notify(1)`).
-    pub(crate) fn unregister_async(&self, waiter: &Waiter) -> bool {
+    /// wake-up or passes it on with `notify(1)`). A record must be
+    /// unregistered before its owner drops or reuses it.
+    pub(crate) fn unregister(&self, waiter: &Waiter) -> bool {
         let node: *const Waiter = waiter;
         let mut list = self.list.lock();
-        // SAFETY: as in `register_async`: a live waiter, touched under the lock.
+        // SAFETY: as in `register`: a live record, touched under the lock.
         let linked = unsafe { (*node).inner.with(|inner| (*inner).linked) };
         if linked {
             // SAFETY: linked in this list; lock held.
@@ -253,17 +190,63 @@ impl Event {
             })
         }
     }
+
+    /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
+    /// record) is notified, or `deadline` (in `now_nanos` time) passes.
+    /// Returns `true` if notified. Unregister afterwards either way.
+    #[cfg(loom)]
+    pub(crate) fn sleep(&self, waiter: &Waiter, _deadline: Option<u64>) -> bool {
+        // loom has no time: a modelled wait never times out. The park is
+        // shared by the event's sleepers, so wake-ups for others return here
+        // too: wait until our own word is set.
+        // SeqCst: pairs with the store in `pop`.
+        while waiter.word.load(Ordering::SeqCst) == 0 {
+            self.park.wait(&waiter.word, 0);
+        }
+        true
+    }
+
+    /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
+    /// record) is notified, or `deadline` (in `now_nanos` time) passes.
+    /// Returns `true` if notified. Unregister afterwards either way.
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn sleep(&self, waiter: &Waiter, deadline: Option<u64>) -> bool {
+        loop {
+            // SeqCst: pairs with the store in `pop`.
+            if waiter.word.load(Ordering::SeqCst) != 0 {
+                return true;
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_sub(now_nanos()) {
+                    None | Some(0) => return false,
+                    Some(left) => Some(left),
+                },
+            };
+            let os_timed_out = os::wait(&waiter.word, 0, timeout);
+            if os_timed_out && !os_clock::has_clock() {
+                // No clock to measure against (see `set_clock`): trust the OS.
+                // SeqCst: as above.
+                return waiter.word.load(Ordering::SeqCst) != 0;
+            }
+            // Otherwise loop: a spurious return, a wake-up, or the OS timeout
+            // (checked against the clock: never earlier than asked).
+        }
+    }
 }
 
-/// An async waiter's record, embedded in a future. `!Unpin`: it is linked
-/// by address.
+/// A waiter's record: on a blocked thread's stack, or inside a future.
+/// `!Unpin`: it is linked by address.
 pub(crate) struct Waiter {
     inner: UnsafeCell<WaiterInner>,
+    /// A thread record's sleep word: 0 while waiting, 1 once notified.
+    word: AtomicU32,
     _pinned: PhantomPinned,
 }
 
 struct WaiterInner {
     waker: Option<Waker>,
+    thread: bool,
     prev: *const Waiter,
     next: *const Waiter,
     linked: bool,
@@ -275,23 +258,25 @@ impl Waiter {
         Waiter {
             inner: UnsafeCell::new(WaiterInner {
                 waker: None,
+                thread: false,
                 prev: ptr::null(),
                 next: ptr::null(),
                 linked: false,
                 notified: false,
             }),
+            word: AtomicU32::new(0),
             _pinned: PhantomPinned,
         }
     }
 }
 
 // SAFETY: the raw pointers and the waker inside are only touched under the
-// owning `Event`'s lock; `Waker` is Send + Sync.
+// owning `Event`'s lock; `Waker` is Send + Sync; the word is atomic.
 unsafe impl Send for Waiter {}
 // SAFETY: as above.
 unsafe impl Sync for Waiter {}
 
-/// The FIFO of async waiters; every access holds the `Event`'s lock.
+/// The FIFO of records; every access holds the `Event`'s lock.
 struct List {
     head: *const Waiter,
     tail: *const Waiter,
