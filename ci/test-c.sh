@@ -13,9 +13,14 @@ export CARGO_TARGET_DIR="$TARGET_DIR"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-PREFIX="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-prefix.XXXXXX")"
+# One fixed prefix for every run and checkout, not a fresh temporary one:
+# Go's build cache can keep the cgo link flags that pkg-config gave an
+# earlier run (-L<prefix>/lib), which then must still name this directory.
+PREFIX="${TMPDIR:-/tmp}/funnelq-ci-prefix"
+rm -rf "$PREFIX"
+mkdir -p "$PREFIX"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-c-test.XXXXXX")"
-trap 'rm -rf "$PREFIX" "$WORK"' EXIT
+trap 'rm -rf "$WORK"' EXIT
 
 step "header is up to date (cbindgen --verify)"
 if ! out="$(make -s -C bindings-c verify-header 2>&1)"; then

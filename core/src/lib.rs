@@ -60,11 +60,16 @@
 //!
 //! ## Waiting
 //!
-//! Blocking forms spin briefly, then sleep on an event count over a 32-bit
-//! word: Linux futex, `memory.atomic.wait32` on wasm32 with atomics, and a
-//! mutex/condvar table on other `std` targets (macOS, Windows, BSDs).
-//! Wakers make a system call only when someone sleeps: an uncontended
-//! send/recv pair makes none.
+//! Blocking forms spin briefly, then register a waiter record on their own
+//! stack (futures carry theirs inside) in a FIFO, re-check, and sleep on
+//! the record's 32-bit word: Linux futex, `memory.atomic.wait32` on wasm32
+//! with atomics, and a mutex/condvar table on other `std` targets (macOS,
+//! Windows, BSDs). A waker reads one "anyone waiting?" word first and
+//! unlinks the record it wakes, so an uncontended send/recv pair makes no
+//! system call, nor does a burst of sends while a woken receiver is still
+//! getting up. On Linux the register/re-check handshake is asymmetric: the
+//! wakers' side costs a plain store and load, and a thread about to sleep
+//! pays for a process-wide barrier (`membarrier`).
 //!
 //! ## Features
 //!
