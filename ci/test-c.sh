@@ -61,6 +61,11 @@ echo "canary leak reported, as expected"
 step "install into $PREFIX"
 make -s -C bindings-c install PREFIX="$PREFIX"
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# Go's build cache key covers the CGO_* variables but not pkg-config's output:
+# name the prefix here too, so a cached package never links against another
+# run's (deleted) prefix.
+export CGO_CFLAGS="-I$PREFIX/include"
+export CGO_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$PREFIX/lib"
 pkg-config --modversion funnelq
 
 step "examples/c via pkg-config"
