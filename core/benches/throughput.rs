@@ -212,7 +212,7 @@ fn main() {
     let mut rows = Vec::new();
     for &producers in &[1usize, 2, 4, 8] {
         for &cap in &[1usize, 16, 1024] {
-            let total = if cap == 1 { 40_000 } else { 400_000 } / scale;
+            let total = if cap == 1 { 100_000 } else { 2_000_000 } / scale;
             let shape = if producers == 1 {
                 format!("SPSC, cap {cap}")
             } else {

@@ -233,20 +233,23 @@ impl<T, S: Slots<T>> Chan<T, S> {
         deadline: Option<u64>,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
-        let mut backoff = crate::loom::Backoff::new();
-        loop {
-            if let Some(r) = attempt() {
-                return Some(r);
-            }
-            if backoff.is_completed() {
-                break;
-            }
-            backoff.snooze();
-        }
         // The waiter's record lives on this stack frame; every path below
         // unregisters it before the frame goes away.
         let waiter = core::pin::pin!(Waiter::new());
         loop {
+            // Spin briefly first, and again after every wake-up: the other
+            // side is usually mid-burst, and sleeping again at once would
+            // cost a sleep and a wake-up per message.
+            let mut backoff = crate::loom::Backoff::new();
+            loop {
+                if let Some(r) = attempt() {
+                    return Some(r);
+                }
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
             event.register(waiter.as_ref(), None);
             if let Some(r) = attempt() {
                 // A notify may have picked us after our re-check already
