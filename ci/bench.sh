@@ -29,7 +29,13 @@ cargo build --release -p funnelq --benches -q
   echo
   cargo bench -q -p funnelq --bench throughput 2>/dev/null
   echo
-  if [ -f docs/bench-notes/core.md ]; then cat docs/bench-notes/core.md; echo; fi
+  # The bindings' figures, measured with the commands each section names
+  # (ci/bench-<name>.sh, where one exists, regenerates its section here).
+  for notes in docs/bench-notes/*.md; do
+    [ -e "$notes" ] || continue
+    sed 's/^# /## /' "$notes"
+    echo
+  done
   for script in ci/bench-*.sh; do
     [ -e "$script" ] || continue
     bash "$script"
