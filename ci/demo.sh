@@ -10,15 +10,28 @@ root=$PWD
 
 banner() { printf '\n##### %s\n\n' "$*"; }
 
-echo "setting up (quiet; see ci/setup.sh) ..."
-bash ci/setup.sh >/dev/null
+# Runs a build step silently; shows its output only if it fails.
+quiet() {
+  local log
+  log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
+echo "setting up (see ci/setup.sh) ..."
+quiet bash ci/setup.sh
 
 banner "Rust (examples/rust)"
-cargo run --release -q -p funnelq-example
+quiet cargo build --release -q -p funnelq-example
+target/release/funnelq-example
 
 banner "C (examples/c, linked through pkg-config)"
 prefix="$root/target/demo-prefix"
-make -s -C bindings-c install PREFIX="$prefix" >/dev/null
+quiet make -s -C bindings-c install PREFIX="$prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # shellcheck disable=SC2046
 cc -std=c99 -O2 examples/c/demo.c -o target/demo-c $(pkg-config --cflags --libs funnelq) -pthread
@@ -30,17 +43,17 @@ banner "Go (examples/go, through cgo)"
 banner "Python (examples/python)"
 venv=target/demo-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check ./bindings-python
+quiet "$venv/bin/python" -m pip install --disable-pip-version-check ./bindings-python
 "$venv/bin/python" examples/python/threads_demo.py
 echo
 "$venv/bin/python" examples/python/asyncio_demo.py
 
 banner "Node.js (examples/node: worker_threads producers, main-thread consumer)"
-(cd bindings-node && npm run -s build >/dev/null)
+quiet bash -c 'cd bindings-node && npm run -s build'
 (cd examples/node && node demo.js)
 
 banner "Browser (examples/browser: web workers + WebAssembly, run in headless Chromium)"
-bash wasm/build.sh >/dev/null
+quiet bash wasm/build.sh
 node examples/browser/smoke.mjs
 echo
 echo "To watch it live: node examples/browser/serve.mjs, then open the printed address."
