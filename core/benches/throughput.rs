@@ -25,93 +25,62 @@ trait Peer {
     fn try_recv(rx: &mut Self::Rx) -> Option<u64>;
 }
 
-struct Funnelq;
-impl Peer for Funnelq {
-    const NAME: &'static str = "funnelq";
-    type Tx = funnelq::Sender<u64>;
-    type Rx = funnelq::Receiver<u64>;
-    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
-        funnelq::channel(cap)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).unwrap()
-    }
-    fn try_send(tx: &Self::Tx, v: u64) -> bool {
-        tx.try_send(v).is_ok()
-    }
-    fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok()
-    }
+/// The four channels share method names; only the types and the constructor
+/// differ.
+macro_rules! peer {
+    ($peer:ident, $name:literal, $tx:ty, $rx:ty, $new:path) => {
+        struct $peer;
+        impl Peer for $peer {
+            const NAME: &'static str = $name;
+            type Tx = $tx;
+            type Rx = $rx;
+            fn new(cap: usize) -> (Self::Tx, Self::Rx) {
+                $new(cap)
+            }
+            fn send(tx: &Self::Tx, v: u64) {
+                tx.send(v).unwrap()
+            }
+            fn try_send(tx: &Self::Tx, v: u64) -> bool {
+                tx.try_send(v).is_ok()
+            }
+            fn recv(rx: &mut Self::Rx) -> Option<u64> {
+                rx.recv().ok()
+            }
+            fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
+                rx.try_recv().ok()
+            }
+        }
+    };
 }
 
-struct Crossbeam;
-impl Peer for Crossbeam {
-    const NAME: &'static str = "crossbeam";
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
-    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
-        crossbeam_channel::bounded(cap)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).unwrap()
-    }
-    fn try_send(tx: &Self::Tx, v: u64) -> bool {
-        tx.try_send(v).is_ok()
-    }
-    fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok()
-    }
-}
-
-struct Std;
-impl Peer for Std {
-    const NAME: &'static str = "std sync_channel";
-    type Tx = mpsc::SyncSender<u64>;
-    type Rx = mpsc::Receiver<u64>;
-    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
-        mpsc::sync_channel(cap)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).unwrap()
-    }
-    fn try_send(tx: &Self::Tx, v: u64) -> bool {
-        tx.try_send(v).is_ok()
-    }
-    fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok()
-    }
-}
-
-struct Flume;
-impl Peer for Flume {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<u64>;
-    type Rx = flume::Receiver<u64>;
-    fn new(cap: usize) -> (Self::Tx, Self::Rx) {
-        flume::bounded(cap)
-    }
-    fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).unwrap()
-    }
-    fn try_send(tx: &Self::Tx, v: u64) -> bool {
-        tx.try_send(v).is_ok()
-    }
-    fn recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.recv().ok()
-    }
-    fn try_recv(rx: &mut Self::Rx) -> Option<u64> {
-        rx.try_recv().ok()
-    }
-}
+peer!(
+    Funnelq,
+    "funnelq",
+    funnelq::Sender<u64>,
+    funnelq::Receiver<u64>,
+    funnelq::channel
+);
+peer!(
+    Crossbeam,
+    "crossbeam",
+    crossbeam_channel::Sender<u64>,
+    crossbeam_channel::Receiver<u64>,
+    crossbeam_channel::bounded
+);
+peer!(
+    Std,
+    "std sync_channel",
+    mpsc::SyncSender<u64>,
+    mpsc::Receiver<u64>,
+    mpsc::sync_channel
+);
+peer!(
+    Flume,
+    "flume",
+    flume::Sender<u64>,
+    flume::Receiver<u64>,
+    flume::bounded
+);
 
 /// `producers` threads send `total` messages in all; the main thread
 /// receives them. Returns ns per message.
