@@ -139,11 +139,11 @@ impl<T, S: Slots<T>> Chan<T, S> {
             };
             match self.try_send(m) {
                 Ok(()) => {
-                    self.leave(&self.not_full, &waiter);
+                    self.not_full.leave(&waiter);
                     return Poll::Ready(Ok(()));
                 }
                 Err(TrySendError::Closed(m)) => {
-                    self.leave(&self.not_full, &waiter);
+                    self.not_full.leave(&waiter);
                     return Poll::Ready(Err(SendError(m)));
                 }
                 Err(TrySendError::Full(m)) => *msg = Some(m),
@@ -172,11 +172,11 @@ impl<T, S: Slots<T>> Chan<T, S> {
             // SAFETY: forwarded from our caller.
             match unsafe { self.try_recv() } {
                 Ok(m) => {
-                    self.leave(&self.not_empty, &waiter);
+                    self.not_empty.leave(&waiter);
                     return Poll::Ready(Ok(m));
                 }
                 Err(TryRecvError::Closed) => {
-                    self.leave(&self.not_empty, &waiter);
+                    self.not_empty.leave(&waiter);
                     return Poll::Ready(Err(RecvError));
                 }
                 Err(TryRecvError::Empty) => {}
@@ -189,24 +189,14 @@ impl<T, S: Slots<T>> Chan<T, S> {
         }
     }
 
-    /// Unregisters `waiter` from `event`, passing on a wake-up that picked
-    /// it: whether its owner leaves without the slot (a dropped future) or
-    /// with one it got by itself (the pick may have been for a later one),
-    /// a sleeper must not miss it.
-    fn leave(&self, event: &Event, waiter: &Waiter) {
-        if event.unregister(waiter) {
-            event.notify(1);
-        }
-    }
-
     /// A send future is dropped: unlink its waiter and pass on a wake-up.
     pub(crate) fn drop_send_waiter(&self, waiter: &Waiter) {
-        self.leave(&self.not_full, waiter);
+        self.not_full.leave(waiter);
     }
 
     /// A receive future is dropped: unlink its waiter.
     pub(crate) fn drop_recv_waiter(&self, waiter: &Waiter) {
-        self.leave(&self.not_empty, waiter);
+        self.not_empty.leave(waiter);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -253,11 +243,8 @@ impl<T, S: Slots<T>> Chan<T, S> {
             event.register(waiter.as_ref(), None);
             if let Some(r) = attempt() {
                 // A notify may have picked us after our re-check already
-                // succeeded (for a later slot or message than the one we
-                // took): pass it on, or a sleeper could miss it.
-                if event.unregister(&waiter) {
-                    event.notify(1);
-                }
+                // succeeded: `leave` passes it on.
+                event.leave(&waiter);
                 return Some(r);
             }
             let notified = event.sleep(&waiter, deadline);

@@ -191,6 +191,16 @@ impl Event {
         }
     }
 
+    /// Unregisters `waiter` and passes on a wake-up that picked it: whether
+    /// its owner leaves without the slot (a dropped future) or with one it
+    /// got by itself (the pick may have been for a later one), a sleeper
+    /// must not miss it.
+    pub(crate) fn leave(&self, waiter: &Waiter) {
+        if self.unregister(waiter) {
+            self.notify(1);
+        }
+    }
+
     /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
     /// record) is notified, or `deadline` (in `now_nanos` time) passes.
     /// Returns `true` if notified. Unregister afterwards either way.
