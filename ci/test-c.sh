@@ -10,6 +10,10 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 ROOT="$PWD"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_TARGET_DIR="$TARGET_DIR"
+# Per-test results for the conformance table (ci/conformance.py).
+RESULTS="${FUNNELQ_RESULTS:-$ROOT/target/conformance}"
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/c.log" "$RESULTS/go.log"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -38,7 +42,7 @@ step "rust unit tests (funnelq-c)"
 cargo test -q -p funnelq-c
 
 step "C tests: plain (shared lib) and AddressSanitizer (static lib, leak detection on)"
-make -s -C bindings-c test BUILD_DIR="$WORK/c-tests"
+make -s -C bindings-c test BUILD_DIR="$WORK/c-tests" 2>&1 | tee "$RESULTS/c.log"
 
 step "benchmark program compiles (bindings-c/bench/bench.c; not run here)"
 gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
@@ -87,7 +91,10 @@ cd examples/go
 export CGO_ENABLED=1
 go vet ./...
 test -z "$(gofmt -l .)" || { echo "gofmt needed: $(gofmt -l .)" >&2; exit 1; }
-go test -race -count=1 -timeout 5m ./...
+# -v names every test for the conformance table; the screen gets the verdicts
+# (and the whole log if anything failed).
+go test -race -count=1 -timeout 5m -v ./... >"$RESULTS/go.log" 2>&1 || { cat "$RESULTS/go.log" >&2; exit 1; }
+grep -E '^(--- |ok )' "$RESULTS/go.log"
 go test -count=1 -run '^$' -bench . -benchtime 20000x ./... | grep -E '^(Benchmark|ok)'
 go run ./cmd/demo
 echo

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash ci/setup-node.sh
 root=$PWD
+# Per-test results for the conformance table (ci/conformance.py).
+results="${FUNNELQ_RESULTS:-$root/target/conformance}"
+mkdir -p "$results"
+rm -f "$results/node.xml"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,7 +31,9 @@ done
 npx --no-install tsc -p __test__/tsconfig.json
 
 # The suite: S01-S18 scenario tests, 4 workers x 100k stress, event-loop liveness.
-node --expose-gc --test --test-timeout=120000 __test__/
+node --expose-gc --test --test-timeout=120000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$results/node.xml" __test__/
 
 # The example must run.
 (cd "$root/examples/node" && timeout 120 node demo.js)

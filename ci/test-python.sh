@@ -18,7 +18,12 @@ VPY="$VENV/bin/python"
 # Run from the repository root so that bindings-python/python/ (sources without the
 # native module) is not on sys.path: the installed wheel is what gets tested.
 status=0
-timeout 600 "$VPY" -m pytest -p no:cacheprovider -q bindings-python/tests || status=$?
+# Per-test results for the conformance table (ci/conformance.py).
+RESULTS="${FUNNELQ_RESULTS:-$PWD/target/conformance}"
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/python.xml"
+timeout 600 "$VPY" -m pytest -p no:cacheprovider -q --junitxml="$RESULTS/python.xml" \
+  bindings-python/tests || status=$?
 if [ "$status" -eq 5 ]; then
   echo "test-python: pytest collected no tests" >&2
   exit 1

@@ -5,9 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Per-test results for the conformance table (ci/conformance.py).
+results="${FUNNELQ_RESULTS:-$PWD/target/conformance}"
+mkdir -p "$results"
+rm -f "$results/wasm-node.xml" "$results/wasm-chromium.log"
+
 cargo test -q -p funnelq-wasm
 bash wasm/build.sh
 wasm/node_modules/.bin/tsc -p wasm/test/types
-timeout 300 node --test --test-timeout=120000 --test-force-exit wasm/test/*.test.mjs
-timeout 180 node wasm/browser-test/run.mjs
+timeout 300 node --test --test-timeout=120000 --test-force-exit \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$results/wasm-node.xml" wasm/test/*.test.mjs
+timeout 180 node wasm/browser-test/run.mjs | tee "$results/wasm-chromium.log"
 timeout 120 node examples/browser/smoke.mjs
