@@ -6,7 +6,9 @@
 //!
 //! `cargo bench -p funnelq --bench throughput` prints Markdown tables (medians
 //! of `FUNNELQ_BENCH_RUNS` runs, default 5). `ci/bench.sh` puts them in
-//! `docs/BENCHMARKS.md`.
+//! `docs/BENCHMARKS.md`; with `FUNNELQ_BENCH_JSON=<file>` the throughput
+//! figures also go to that file in the schema every language's benchmark
+//! writes (ci/bench_report.py reads them for the ratio table and the plot).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -165,7 +167,47 @@ fn measure(f: impl Fn() -> f64) -> f64 {
 
 struct Row {
     shape: String,
+    producers: usize,
+    cap: usize,
     ns: [f64; 4],
+}
+
+/// The figures as `ci/bench_report.py` reads them: messages per second per
+/// (capacity, producers, channel); crossbeam is the alternative a Rust user
+/// would otherwise pick, std and flume are shown beside it.
+fn write_json(path: &str, names: [&str; 4], rows: &[Row]) {
+    let roles = ["funnelq", "native", "other", "other"];
+    let mut results = Vec::new();
+    for r in rows {
+        for i in 0..4 {
+            results.push(format!(
+                r#"    {{"case": "8-byte messages, capacity {}", "producers": {}, "impl": "{}", "role": "{}", "msgs_per_sec": {:.0}}}"#,
+                r.cap,
+                r.producers,
+                names[i],
+                roles[i],
+                1e9 / r.ns[i]
+            ));
+        }
+    }
+    let environment = std::env::var("FUNNELQ_BENCH_ENVIRONMENT").unwrap_or_default();
+    let json = format!(
+        r#"{{
+  "language": "Rust",
+  "native": "{}",
+  "command": "cargo bench -p funnelq --bench throughput",
+  "environment": "{}",
+  "plot_case": "8-byte messages, capacity 1024",
+  "results": [
+{}
+  ]
+}}
+"#,
+        names[1],
+        environment.replace('"', "'"),
+        results.join(",\n")
+    );
+    std::fs::write(path, json).unwrap_or_else(|e| panic!("writing {path}: {e}"));
 }
 
 fn all4(f: impl Fn(usize) -> f64) -> [f64; 4] {
@@ -196,7 +238,12 @@ fn main() {
                 })
             });
             eprintln!("{shape}: {ns:.1?}");
-            rows.push(Row { shape, ns });
+            rows.push(Row {
+                shape,
+                producers,
+                cap,
+                ns,
+            });
         }
     }
     let rounds = 20_000 / scale;
@@ -218,6 +265,9 @@ fn main() {
         })
     });
 
+    if let Ok(path) = std::env::var("FUNNELQ_BENCH_JSON") {
+        write_json(&path, names, &rows);
+    }
     println!(
         "### Throughput: ns per message (median of {} runs; lower is better)\n",
         runs()
