@@ -1,9 +1,10 @@
 /* Multi-threaded scenarios of the C interface (pthreads):
  * S02 backpressure, S03 per-producer FIFO + S04 exactly once (4 producers x
  * 100k), S07 close wakes, S08 close race, S11 no lost wake-up, S15 bounded
- * length, and the single-consumer rule (FUNNELQ_BUSY). */
+ * length and memory, and the single-consumer rule (FUNNELQ_BUSY). */
 #include "check.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -323,6 +324,142 @@ static void s11_no_lost_wakeup(void) {
     CHECK_ST(funnelq_receiver_free(rx), FUNNELQ_OK);
 }
 
+/* ---- S15 bounded memory --------------------------------------------------- */
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+/* ASan replaces malloc, so glibc's mallinfo2() sees nothing; its own
+ * allocator keeps the live byte count instead (declared here because GCC
+ * does not ship sanitizer/allocator_interface.h). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_in_use(void) { return __sanitizer_get_current_allocated_bytes(); }
+#else
+static size_t heap_in_use(void) {
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd; /* every arena's live chunks + mmapped blocks */
+}
+#endif
+
+#define S15_CAP 8
+#define S15_MSG 64
+#define S15_WAITERS 6
+#define S15_PER_WAITER 500
+/* Allocator bookkeeping noise; any per-message leak over 100k+ operations is
+ * megabytes, far above it. */
+#define S15_SLACK 8192
+
+#define CHECK_HEAP_NEAR(now, ref)                                                         \
+    do {                                                                                  \
+        size_t now_ = (now), ref_ = (ref);                                                \
+        if (now_ > ref_ + S15_SLACK || ref_ > now_ + S15_SLACK) {                         \
+            fprintf(stderr, "\n%s:%d: heap in use %zu bytes, want %zu +/- %d\n", __FILE__, \
+                    __LINE__, now_, ref_, S15_SLACK);                                     \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+/* n copied messages through the channel, never more than S15_CAP queued;
+ * alternates single receives and batch receives. */
+static void s15_round_trips(funnelq_sender *tx, funnelq_receiver *rx, const char *payload, int n) {
+    funnelq_msg batch[S15_CAP];
+    for (int done = 0; done < n; done += S15_CAP) {
+        for (int i = 0; i < S15_CAP; i++) CHECK_ST(funnelq_send_copy(tx, payload, S15_MSG), FUNNELQ_OK);
+        CHECK_ST(funnelq_try_send_copy(tx, payload, S15_MSG), FUNNELQ_FULL);
+        if ((done / S15_CAP) & 1) {
+            size_t got = 0;
+            for (size_t k = 0; k < S15_CAP; k += got) {
+                CHECK_ST(funnelq_recv_batch(rx, batch, S15_CAP - k, &got), FUNNELQ_OK);
+                CHECK(batch[0].len == S15_MSG && memcmp(batch[0].ptr, payload, S15_MSG) == 0);
+                CHECK_ST(funnelq_msg_free_n(batch, got), FUNNELQ_OK);
+            }
+        } else {
+            for (int i = 0; i < S15_CAP; i++) {
+                CHECK_ST(funnelq_recv(rx, &batch[0]), FUNNELQ_OK);
+                CHECK(batch[0].len == S15_MSG);
+                funnelq_msg_free(&batch[0]);
+            }
+        }
+        CHECK(len_of(rx) == 0);
+    }
+}
+
+struct s15_arg {
+    funnelq_sender *tx;
+    const char *payload;
+    atomic_int *started;
+};
+
+static void *s15_waiter(void *p) {
+    struct s15_arg *a = p;
+    atomic_fetch_add(a->started, 1);
+    for (int i = 0; i < S15_PER_WAITER; i++) CHECK_ST(funnelq_send_copy(a->tx, a->payload, S15_MSG), FUNNELQ_OK);
+    return NULL;
+}
+
+static void s15_bounded_memory(void) {
+    funnelq_sender *tx;
+    funnelq_receiver *rx;
+    CHECK_ST(funnelq_channel_new(S15_CAP, &tx, &rx), FUNNELQ_OK);
+    char payload[S15_MSG];
+    for (int i = 0; i < S15_MSG; i++) payload[i] = (char)('a' + i % 26);
+    /* warm-up, so one-time lazy allocations are not mistaken for growth */
+    s15_round_trips(tx, rx, payload, 1000);
+    const size_t base = heap_in_use();
+
+    /* steady traffic: 200k copies in and out leave the heap where it was */
+    s15_round_trips(tx, rx, payload, 200000);
+    CHECK_HEAP_NEAR(heap_in_use(), base);
+
+    /* a full channel holds only its capacity's worth; refused sends (FULL,
+     * TIMEOUT) free their copy and allocate nothing that outlives the call */
+    for (int i = 0; i < S15_CAP; i++) CHECK_ST(funnelq_send_copy(tx, payload, S15_MSG), FUNNELQ_OK);
+    const size_t full = heap_in_use();
+    CHECK(full >= base && full - base <= (size_t)S15_CAP * (S15_MSG + 64) + S15_SLACK);
+    for (int i = 0; i < 100000; i++) {
+        CHECK_ST(funnelq_try_send_copy(tx, payload, S15_MSG), FUNNELQ_FULL);
+        CHECK_ST(funnelq_try_send(tx, payload, S15_MSG), FUNNELQ_FULL);
+        if (i % 100 == 0) {
+            CHECK_ST(funnelq_send_copy_timeout(tx, payload, S15_MSG, 1000), FUNNELQ_TIMEOUT);
+            CHECK_ST(funnelq_send_timeout(tx, payload, S15_MSG, i % 200 ? 0 : 1000), FUNNELQ_TIMEOUT);
+        }
+    }
+    CHECK(len_of(rx) == S15_CAP);
+    CHECK_HEAP_NEAR(heap_in_use(), full);
+
+    /* senders blocked on the full channel: the length stays at capacity, and
+     * the heap grows by at most each waiter's own record (its message copy,
+     * its thread's bookkeeping), not while they wait */
+    atomic_int started = 0;
+    pthread_t th[S15_WAITERS];
+    struct s15_arg args[S15_WAITERS];
+    for (int i = 0; i < S15_WAITERS; i++) {
+        args[i] = (struct s15_arg){tx, payload, &started};
+        CHECK(pthread_create(&th[i], NULL, s15_waiter, &args[i]) == 0);
+    }
+    CHECK(wait_for(&started, S15_WAITERS, 5.0));
+    sleep_ms(100);
+    CHECK(len_of(rx) == S15_CAP);
+    const size_t blocked = heap_in_use();
+    CHECK(blocked <= full + (size_t)S15_WAITERS * (S15_MSG + 2048) + S15_SLACK);
+    sleep_ms(200);
+    CHECK(len_of(rx) == S15_CAP);
+    CHECK_HEAP_NEAR(heap_in_use(), blocked);
+
+    funnelq_msg m;
+    for (long got = 0; got < (long)S15_WAITERS * S15_PER_WAITER + S15_CAP; got++) {
+        CHECK(len_of(rx) <= S15_CAP);
+        CHECK_ST(funnelq_recv(rx, &m), FUNNELQ_OK);
+        CHECK(m.len == S15_MSG);
+        funnelq_msg_free(&m);
+    }
+    for (int i = 0; i < S15_WAITERS; i++) pthread_join(th[i], NULL);
+    CHECK_ST(funnelq_try_recv(rx, &m), FUNNELQ_EMPTY);
+    CHECK_ST(funnelq_sender_free(tx), FUNNELQ_OK);
+    CHECK_ST(funnelq_receiver_free(rx), FUNNELQ_OK);
+}
+
 int main(void) {
     alarm(120); /* a hang (lost wake-up) is a failure */
     RUN(s02_backpressure);
@@ -330,6 +467,7 @@ int main(void) {
     RUN(s07_close_wakes);
     RUN(s08_close_race);
     RUN(s11_no_lost_wakeup);
+    RUN(s15_bounded_memory);
     fprintf(stderr, "all thread tests passed\n");
     return 0;
 }

@@ -1,7 +1,8 @@
 package funnelq
 
 // Tests name the scenario ids of shared/SEMANTICS.md they cover:
-// S01–S15, S17 (context cancellation) and S18.
+// S01–S14, S17 (context cancellation) and S18; S15 and S16 are in
+// s15_s16_test.go.
 
 import (
 	"bytes"
