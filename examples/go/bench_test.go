@@ -1,204 +1,237 @@
 package funnelq
 
-// Benchmarks beside a plain buffered Go channel, in the same run:
+// Throughput beside a buffered Go channel, in the same run: P producer
+// goroutines (P = 1, 2, 4) send 16-byte messages to one consumer (the
+// benchmark goroutine) through a channel of capacity 1024; ns/op is per
+// message. ci/bench-go.sh runs them and reports the figures; alone:
 //
-//	go test -run '^$' -bench . -benchtime 200000x
+//	go test -run '^$' -bench MPSC -benchtime 200000x -count 5
 //
-// Each op is one 16-byte message from a producer goroutine to the consumer
-// (the benchmark goroutine). GoChan sends a []byte header (no copy);
-// funnelq copies the bytes into C memory and back into a new Go slice.
+// Sub-benchmarks (BenchmarkMPSC/P=<producers>/<name>):
+//
+//	GoChan         chan []byte: the slice header travels, the bytes are not copied
+//	GoChanBatch64  chan [][]byte of 16 batches of 64 (1024 messages)
+//	SendRecv       Send / Recv: copied into C memory, then into a new Go slice
+//	Batch64        SendBatch of 64 / RecvBatch(64): two cgo calls per 64 messages
+//	Batch64Into    SendBatch of 64 / RecvBatchInto: receive into reused buffers
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 )
 
-const benchCap = 1024
+const (
+	benchCap   = 1024
+	benchBatch = 64
+)
 
 var payload = []byte("0123456789abcdef")
 
-func BenchmarkGoChan(b *testing.B) {
-	ch := make(chan []byte, benchCap)
-	go func() {
-		for i := 0; i < b.N; i++ {
-			ch <- payload
-		}
-		close(ch)
-	}()
-	b.ResetTimer()
-	n := 0
-	for range ch {
-		n++
+func BenchmarkMPSC(b *testing.B) {
+	impls := []struct {
+		name string
+		run  func(b *testing.B, producers int)
+	}{
+		{"GoChan", benchGoChan},
+		{"GoChanBatch64", benchGoChanBatch},
+		{"SendRecv", benchSendRecv},
+		{"Batch64", benchBatch64},
+		{"Batch64Into", benchBatch64Into},
 	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
+	// Implementations inside producer counts, so that with -count each
+	// round measures every implementation under the same machine load.
+	for _, p := range []int{1, 2, 4} {
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("P=%d/%s", p, impl.name), func(b *testing.B) { impl.run(b, p) })
+		}
 	}
 }
 
-func BenchmarkGoChan4Producers(b *testing.B) {
+// share is producer i's part of n messages.
+func share(n, producers, i int) int {
+	s := n / producers
+	if i < n%producers {
+		s++
+	}
+	return s
+}
+
+// eachBatch calls send with the sizes of count messages cut into batches.
+func eachBatch(count int, send func(k int) error) error {
+	for sent := 0; sent < count; {
+		k := min(benchBatch, count-sent)
+		if err := send(k); err != nil {
+			return err
+		}
+		sent += k
+	}
+	return nil
+}
+
+func checkReceived(b *testing.B, n int) {
+	if n != b.N {
+		b.Fatalf("received %d of %d messages", n, b.N)
+	}
+}
+
+func checkMsg(b *testing.B, m []byte) {
+	if len(m) != len(payload) {
+		b.Fatalf("received a message of %d bytes, sent %d", len(m), len(payload))
+	}
+}
+
+func benchGoChan(b *testing.B, producers int) {
 	ch := make(chan []byte, benchCap)
-	done := make(chan struct{})
-	for p := 0; p < 4; p++ {
-		go func(p int) {
-			for i := p; i < b.N; i += 4 {
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for i := range producers {
+		wg.Add(1)
+		go func(count int) {
+			defer wg.Done()
+			for range count {
 				ch <- payload
 			}
-			done <- struct{}{}
-		}(p)
+		}(share(b.N, producers, i))
 	}
 	go func() {
-		for p := 0; p < 4; p++ {
-			<-done
-		}
+		wg.Wait()
 		close(ch)
 	}()
-	b.ResetTimer()
 	n := 0
-	for range ch {
+	for m := range ch {
+		checkMsg(b, m)
 		n++
 	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
-	}
+	checkReceived(b, n)
 }
 
-func BenchmarkFunnelqSendRecv(b *testing.B) {
-	tx, rx, err := New(benchCap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rx.Free()
-	go func() {
-		defer tx.Free()
-		for i := 0; i < b.N; i++ {
-			if err := tx.Send(payload); err != nil {
-				panic(err)
-			}
-		}
-	}()
+func benchGoChanBatch(b *testing.B, producers int) {
+	ch := make(chan [][]byte, benchCap/benchBatch)
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	n := 0
-	for {
-		_, err := rx.Recv()
-		if errors.Is(err, ErrClosed) {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
-	}
-}
-
-func BenchmarkFunnelqSendRecv4Producers(b *testing.B) {
-	tx, rx, err := New(benchCap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rx.Free()
-	for p := 0; p < 4; p++ {
-		mine, err := tx.Clone()
-		if err != nil {
-			b.Fatal(err)
-		}
-		go func(p int, s *Sender) {
-			defer s.Free()
-			for i := p; i < b.N; i += 4 {
-				if err := s.Send(payload); err != nil {
-					panic(err)
+	for i := range producers {
+		wg.Add(1)
+		go func(count int) {
+			defer wg.Done()
+			_ = eachBatch(count, func(k int) error {
+				// A new slice per batch: the consumer owns what it received.
+				batch := make([][]byte, k)
+				for j := range batch {
+					batch[j] = payload
 				}
-			}
-		}(p, mine)
+				ch <- batch
+				return nil
+			})
+		}(share(b.N, producers, i))
 	}
-	tx.Free()
-	b.ResetTimer()
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
 	n := 0
-	for {
-		_, err := rx.Recv()
-		if errors.Is(err, ErrClosed) {
-			break
+	for batch := range ch {
+		for _, m := range batch {
+			checkMsg(b, m)
 		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		n++
+		n += len(batch)
 	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
-	}
+	checkReceived(b, n)
 }
 
-// BenchmarkFunnelqBatch64: SendBatch of 64 and RecvBatch(64): two cgo calls
-// per 64 messages instead of two per message. ns/op is per message.
-func BenchmarkFunnelqBatch64(b *testing.B) {
-	const batch = 64
+// funnelqProducers starts one goroutine per producer, each with its own
+// Sender (freed when it is done: the last one ends the stream).
+func funnelqProducers(b *testing.B, producers int, send func(s *Sender, count int) error) *Receiver {
 	tx, rx, err := New(benchCap)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rx.Free()
-	go func() {
-		defer tx.Free()
-		msgs := make([][]byte, batch)
-		for i := range msgs {
-			msgs[i] = payload
+	senders := []*Sender{tx}
+	for len(senders) < producers {
+		s, err := tx.Clone()
+		if err != nil {
+			b.Fatal(err)
 		}
-		for sent := 0; sent < b.N; {
-			k := min(batch, b.N-sent)
-			if _, err := tx.SendBatch(msgs[:k]); err != nil {
-				panic(err)
-			}
-			sent += k
-		}
-	}()
+		senders = append(senders, s)
+	}
 	b.ResetTimer()
+	for i, s := range senders {
+		go func(s *Sender, count int) {
+			defer s.Free()
+			if err := send(s, count); err != nil {
+				b.Error(err)
+			}
+		}(s, share(b.N, producers, i))
+	}
+	return rx
+}
+
+func sendEach(s *Sender, count int) error {
+	for range count {
+		if err := s.Send(payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sendBatches(s *Sender, count int) error {
+	msgs := make([][]byte, benchBatch)
+	for i := range msgs {
+		msgs[i] = payload
+	}
+	return eachBatch(count, func(k int) error {
+		_, err := s.SendBatch(msgs[:k])
+		return err
+	})
+}
+
+func benchSendRecv(b *testing.B, producers int) {
+	rx := funnelqProducers(b, producers, sendEach)
+	defer rx.Free()
 	n := 0
 	for {
-		got, err := rx.RecvBatch(batch)
+		m, err := rx.Recv()
 		if errors.Is(err, ErrClosed) {
 			break
 		}
 		if err != nil {
 			b.Fatal(err)
+		}
+		checkMsg(b, m)
+		n++
+	}
+	checkReceived(b, n)
+}
+
+func benchBatch64(b *testing.B, producers int) {
+	rx := funnelqProducers(b, producers, sendBatches)
+	defer rx.Free()
+	n := 0
+	for {
+		got, err := rx.RecvBatch(benchBatch)
+		if errors.Is(err, ErrClosed) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, m := range got {
+			checkMsg(b, m)
 		}
 		n += len(got)
 	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
-	}
+	checkReceived(b, n)
 }
 
-// BenchmarkFunnelqBatch64Into: as Batch64, receiving with RecvBatchInto into
-// reused buffers (no allocation per message on the receive side).
-func BenchmarkFunnelqBatch64Into(b *testing.B) {
-	const batch = 64
-	tx, rx, err := New(benchCap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rx.Free()
-	go func() {
-		defer tx.Free()
-		msgs := make([][]byte, batch)
-		for i := range msgs {
-			msgs[i] = payload
-		}
-		for sent := 0; sent < b.N; {
-			k := min(batch, b.N-sent)
-			if _, err := tx.SendBatch(msgs[:k]); err != nil {
-				panic(err)
-			}
-			sent += k
-		}
-	}()
-	dst := make([][]byte, batch)
+func benchBatch64Into(b *testing.B, producers int) {
+	dst := make([][]byte, benchBatch)
 	for i := range dst {
 		dst[i] = make([]byte, 0, 64)
 	}
-	b.ResetTimer()
+	rx := funnelqProducers(b, producers, sendBatches)
+	defer rx.Free()
 	n := 0
 	for {
 		k, err := rx.RecvBatchInto(dst)
@@ -208,9 +241,10 @@ func BenchmarkFunnelqBatch64Into(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		for _, m := range dst[:k] {
+			checkMsg(b, m)
+		}
 		n += k
 	}
-	if n != b.N {
-		b.Fatalf("received %d of %d", n, b.N)
-	}
+	checkReceived(b, n)
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# C library benchmark: funnelq beside a pthread mutex + condition variable
+# ring (bindings-c/bench/), P = 1, 2, 4 producer threads -> 1 consumer,
+# capacity 1024. Writes $FUNNELQ_BENCH_OUT/c.json and prints the "## C library"
+# section of docs/BENCHMARKS.md; diagnostics go to stderr. About 15 s after
+# the library is built.
+#
+#   bash ci/bench-c.sh
+#   FUNNELQ_BENCH_C_MESSAGES=200000 FUNNELQ_BENCH_C_RUNS=3 bash ci/bench-c.sh   # quicker, noisier
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+ROOT="$PWD"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+OUT="${FUNNELQ_BENCH_OUT:-$ROOT/target/bench}"
+MESSAGES="${FUNNELQ_BENCH_C_MESSAGES:-1000000}"
+RUNS="${FUNNELQ_BENCH_C_RUNS:-9}"
+mkdir -p "$OUT"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-bench-c.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+make -s -C bindings-c build >&2
+# Static link, as an application embedding the library would ship it; the
+# same flags as the compile check in ci/test-c.sh.
+gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
+    -o "$WORK/bench" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+"$WORK/bench" "$MESSAGES" "$RUNS" >"$WORK/results.tsv"
+
+version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+environment="$(gcc --version | head -n 1 | sed 's/^gcc ([^)]*)/gcc/') -O2, glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2), funnelq $version (libfunnelq.a, release), $(rustc --version | cut -d' ' -f1-2)"
+
+python3 - "$WORK/results.tsv" "$OUT/c.json" "$environment" "$MESSAGES" "$RUNS" docs/bench-notes/c.md <<'EOF'
+import json
+import sys
+
+tsv, json_path, environment, messages, runs, notes = sys.argv[1:]
+results = []
+for line in open(tsv):
+    case, producers, impl, role, rate = line.rstrip("\n").split("\t")
+    results.append({"case": case, "producers": int(producers), "impl": impl, "role": role,
+                    "msgs_per_sec": round(float(rate))})
+if not results:
+    sys.exit("bench-c: the benchmark printed no results")
+report = {
+    "language": "C",
+    "native": "pthread mutex+condvar ring",
+    "command": "bash ci/bench-c.sh",
+    "environment": environment,
+    "plot_case": "small messages, capacity 1024",
+    "results": results,
+}
+with open(json_path, "w") as f:
+    json.dump(report, f, indent=1)
+    f.write("\n")
+
+impls = list(dict.fromkeys(r["impl"] for r in results))
+native = {(r["case"], r["producers"]): r["msgs_per_sec"] for r in results if r["role"] == "native"}
+funnelq = [i for i in impls if any(r["impl"] == i and r["role"] == "funnelq" for r in results)]
+rate = {(r["case"], r["producers"], r["impl"]): r["msgs_per_sec"] for r in results}
+print("## C library")
+print()
+print("Rerun alone: `bash ci/bench-c.sh` (after `ci/setup.sh`).")
+print(f"Environment: {environment}.")
+print("P producer threads -> 1 consumer (the main thread), capacity 1024; a message is a pointer and a")
+print(f"length passed without a copy; {int(messages):,} messages per run, median of {runs} runs, messages per second.")
+print()
+for case in dict.fromkeys(c for c, _ in native):
+    print(f"**{case}**")
+    print()
+    print("| producers | " + " | ".join(impls) + " | " + " | ".join(f"{i} ÷ native" for i in funnelq) + " |")
+    print("|---:|" + "---:|" * (len(impls) + len(funnelq)))
+    for p in sorted(p for c, p in native if c == case):
+        cells = [f"{rate[(case, p, i)]:,}" for i in impls]
+        cells += [f"{rate[(case, p, i)] / native[(case, p)]:.2f}x" for i in funnelq]
+        print(f"| {p} | " + " | ".join(cells) + " |")
+    print()
+# The notes' own title gives way to the heading above; their sections sit under it.
+lines = open(notes).read().splitlines()
+if lines and lines[0].startswith("# "):
+    lines = lines[1:]
+print("\n".join("#" + l if l.startswith("## ") else l for l in lines).strip())
+EOF
