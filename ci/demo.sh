@@ -33,6 +33,9 @@ banner "C (examples/c, linked through pkg-config)"
 prefix="$root/target/demo-prefix"
 quiet make -s -C bindings-c install PREFIX="$prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# Go's build cache does not key on pkg-config's output: name the prefix here
+# too, so that Go never links against another run's library.
+export CGO_CFLAGS="-I$prefix/include" CGO_LDFLAGS="-L$prefix/lib -Wl,-rpath,$prefix/lib"
 # shellcheck disable=SC2046
 cc -std=c99 -O2 examples/c/demo.c -o target/demo-c $(pkg-config --cflags --libs funnelq) -pthread
 target/demo-c
