@@ -1,5 +1,6 @@
 // Benchmark roles, run in Node worker_threads or web workers (same code):
-// funnelq producer/consumer and postMessage producer/consumer.
+// funnelq producer/consumer and postMessage producer/consumer. A worker serves one
+// role after another (bench-core.mjs keeps a pool), then `exit` before it is terminated.
 import { exitWorker, initWorker, Receiver, Sender } from '../pkg/index.js';
 
 const isNode = typeof process !== 'undefined' && process.versions?.node;
@@ -43,10 +44,9 @@ const roles = {
       for (let i = 0; i < n; i++) tx.send(makeMsg(p, i, size));
     }
     tx.free();
-    exitWorker();
     return { sent: n };
   },
-  fqConsume({ shared, token, go, spin = 0 }) {
+  fqConsume({ shared, token, go }) {
     initWorker(shared);
     const rx = Receiver.fromToken(token);
     post({ ready: true });
@@ -56,15 +56,7 @@ const roles = {
     for (;;) {
       let batch;
       try {
-        batch = null;
-        for (let k = 0; k < spin && batch === null; k++) {
-          try {
-            batch = rx.tryRecvBatch(256);
-          } catch (e) {
-            if (e.code !== 'EMPTY') throw e;
-          }
-        }
-        batch ??= rx.recvBatch(256);
+        batch = rx.recvBatch(256);
       } catch (e) {
         if (e.code === 'CLOSED') break;
         throw e;
@@ -73,7 +65,6 @@ const roles = {
       for (const m of batch) bytes += m.length;
     }
     rx.free();
-    exitWorker();
     return { received: n, bytes };
   },
   pmProduce({ port, p, n, size, go }) {
@@ -99,6 +90,10 @@ const roles = {
       }
       post({ ready: true });
     });
+  },
+  exit() {
+    exitWorker();
+    return {};
   },
 };
 

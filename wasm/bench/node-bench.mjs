@@ -1,93 +1,44 @@
-// funnelq-wasm vs postMessage between Node worker_threads: P producer workers, one
-// consumer worker, small ("p:i" strings) and 4 KiB Uint8Array messages.
-// Usage: node wasm/bench/node-bench.mjs [--quick]   (after bash wasm/build.sh)
-import { Worker, MessageChannel } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+// funnelq-wasm vs MessagePort.postMessage between Node worker_threads: P = 1, 2, 4
+// producer workers → one consumer worker, small strings ("p:i") and 4 KiB Uint8Array.
+// Prints a Markdown table (median msg/s) on stdout, progress on stderr.
+// Usage (after bash wasm/build.sh):
+//   node wasm/bench/node-bench.mjs [--budget SECONDS] [--run-ms MS] [--json FILE] [--quick]
+//     --budget   stop after about this many seconds (default 30; --quick: 3)
+//     --run-ms   aim for runs of this length once warmed up (default 250; --quick: 50)
+//     --json     also write the report in ci/bench_report.py's schema to FILE
+import { Worker } from 'node:worker_threads';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { channel, init } from '../pkg/index.js';
+import { markdownTable, options, report, runBench } from './bench-core.mjs';
 
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const get = (name) => {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return null;
+  return argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : '';
+};
+const opts = options(get);
+const jsonPath = get('json');
+
 const shared = await init();
 const WORKER = new URL('./bench-worker.mjs', import.meta.url);
 
-function start(role, args, transfer = []) {
+function newWorker(onMessage, onError) {
   const w = new Worker(WORKER);
-  let readyResolve;
-  const ready = new Promise((r) => (readyResolve = r));
-  const done = new Promise((resolve, reject) => {
-    w.on('message', (m) => {
-      if (m.ready) readyResolve();
-      if (m.done) (m.error ? reject(new Error(m.error)) : resolve(m.result));
-    });
-    w.on('error', reject);
-  });
-  w.postMessage({ role, args }, transfer);
-  return { w, ready, done };
+  w.on('message', onMessage);
+  w.on('error', onError);
+  return { post: (m, transfer) => w.postMessage(m, transfer), terminate: () => w.terminate() };
 }
 
-async function timed(go, workers, consumer) {
-  await Promise.all(workers.map((w) => w.ready));
-  const g = new Int32Array(go);
-  const t0 = performance.now();
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-  const r = await consumer.done;
-  const ms = performance.now() - t0;
-  await Promise.all(workers.map((w) => w.done));
-  for (const w of workers) await w.w.terminate();
-  return { ms, received: r.received };
+const log = (s) => console.error(`node-bench: ${s}`);
+const pkg = JSON.parse(readFileSync(new URL('../pkg/package.json', import.meta.url), 'utf8'));
+const environment = `Node ${process.version}, funnelq-wasm ${pkg.version}`;
+log(`${environment}; budget ${opts.budgetSec} s, runs of ~${opts.runMs} ms`);
+const { runs, results } = await runBench({ newWorker, channel, shared, log }, opts);
+console.log(`Median of ${runs} runs per cell (after a warm-up round).\n`);
+console.log(markdownTable(results));
+if (jsonPath) {
+  writeFileSync(jsonPath, `${JSON.stringify(report('WASM (Node workers)', environment, results), null, 2)}\n`);
 }
-
-async function funnelq(P, total, size, batch = 0) {
-  const [tx, rx] = channel(1024);
-  const go = new SharedArrayBuffer(4);
-  const consumer = start('fqConsume', { shared, token: rx.token(), go });
-  const ps = [];
-  for (let p = 0; p < P; p++) ps.push(start('fqProduce', { shared, token: tx.token(), p, n: total / P, size, go, batch }));
-  tx.free();
-  return timed(go, [consumer, ...ps], consumer);
-}
-
-async function postMessage(P, total, size) {
-  const go = new SharedArrayBuffer(4);
-  const chans = Array.from({ length: P }, () => new MessageChannel());
-  const ports = chans.map((c) => c.port2);
-  const consumer = start('pmConsume', { ports, total }, ports);
-  const ps = chans.map((c, p) => start('pmProduce', { port: c.port1, p, n: total / P, size, go }, [c.port1]));
-  return timed(go, [consumer, ...ps], consumer);
-}
-
-const rows = [];
-const kinds = [
-  { name: 'small ("p:i" string)', size: 0, total: quick ? 40_000 : 200_000 },
-  { name: '4 KiB Uint8Array', size: 4096, total: quick ? 8_000 : 40_000 },
-];
-console.log(`node ${process.version}, ${availableParallelism()} CPUs; best of ${quick ? 1 : 3} runs per cell`);
-for (const kind of kinds) {
-  for (const P of [1, 2, 4]) {
-    const best = { fq: Infinity, fqb: Infinity, pm: Infinity };
-    for (let rep = 0; rep < (quick ? 1 : 3); rep++) {
-      const f = await funnelq(P, kind.total, kind.size);
-      if (f.received !== kind.total) throw new Error(`funnelq lost messages: ${f.received}`);
-      best.fq = Math.min(best.fq, f.ms);
-      const fb = await funnelq(P, kind.total, kind.size, 64);
-      if (fb.received !== kind.total) throw new Error(`funnelq lost messages: ${fb.received}`);
-      best.fqb = Math.min(best.fqb, fb.ms);
-      const m = await postMessage(P, kind.total, kind.size);
-      if (m.received !== kind.total) throw new Error(`postMessage lost messages: ${m.received}`);
-      best.pm = Math.min(best.pm, m.ms);
-    }
-    const fq = (kind.total / best.fq) * 1000;
-    const fqb = (kind.total / best.fqb) * 1000;
-    const pm = (kind.total / best.pm) * 1000;
-    rows.push({ kind: kind.name, P, total: kind.total, fq, fqb, pm });
-    console.log(`${kind.name}, ${P} producer(s), ${kind.total} msgs: funnelq ${Math.round(fq)} msg/s, ` +
-      `funnelq sendBatch(64) ${Math.round(fqb)} msg/s, postMessage ${Math.round(pm)} msg/s`);
-  }
-}
-const f = (x) => Math.round(x).toLocaleString('en');
-console.log('\n| messages | producers | total | funnelq send | funnelq sendBatch(64) | postMessage | send / pM | batch / pM |');
-console.log('|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  console.log(`| ${r.kind} | ${r.P} | ${r.total} | ${f(r.fq)} | ${f(r.fqb)} | ${f(r.pm)} | ${(r.fq / r.pm).toFixed(2)}x | ${(r.fqb / r.pm).toFixed(2)}x |`);
-}
+// Terminated workers may still hold the event loop for a moment; nothing is left to wait for.
 process.exit(0);
