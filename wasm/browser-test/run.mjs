@@ -1,11 +1,29 @@
 // Runs wasm/browser-test/page.html in headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core) from the COOP/COEP server of examples/browser/serve.mjs.
 // playwright-core starts Chromium with a fresh temporary profile of its own.
-// Usage: node wasm/browser-test/run.mjs   (after bash wasm/build.sh; CHROMIUM=path to override)
+// Usage: node wasm/browser-test/run.mjs [regexp]   (after bash wasm/build.sh; CHROMIUM=path to override;
+// with a regexp, only the tests whose names match it run, e.g. '^s07|s11_')
 import { chromium } from 'playwright-core';
 import { serve } from '../../examples/browser/serve.mjs';
 
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+// The whole page run must end well inside CI's budget; a hang is reported, not waited out.
+const RUN_DEADLINE_MS = Number(process.env.FUNNELQ_BROWSER_DEADLINE_MS ?? 100_000);
+const only = process.argv[2];
+
+/** `p`'s value, or null once `ms` pass first. */
+async function within(p, ms) {
+  let timer;
+  const late = new Promise((ok) => {
+    timer = setTimeout(() => ok(null), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const { server, url } = await serve(0, { quiet: true });
 let failed = 0;
 let browser;
@@ -25,10 +43,22 @@ try {
     ],
   });
   const page = await browser.newPage();
-  page.on('console', (m) => console.log(`  [page] ${m.text()}`));
-  page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
-  await page.goto(`${url}/wasm/browser-test/page.html`);
-  const results = await page.evaluate(() => window.__results, undefined, { timeout: 120_000 });
+  // Page diagnostics (progress, worker errors) go to stderr: stdout is the result lines.
+  page.on('console', (m) => console.error(`  [page] ${m.text()}`));
+  page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
+  await page.goto(`${url}/wasm/browser-test/page.html${only ? `?only=${encodeURIComponent(only)}` : ''}`);
+  let results = await within(page.evaluate(() => window.__results), RUN_DEADLINE_MS);
+  if (results === null) {
+    // A page whose main thread hangs cannot even answer this: then only the overrun is reported.
+    const partial = (await within(
+      page.evaluate(() => ({ done: window.__partial, running: window.__running })),
+      5000,
+    )) ?? { done: [], running: null };
+    results = [
+      ...partial.done,
+      { name: partial.running ?? 'browser-run', ok: false, error: `the run overran ${RUN_DEADLINE_MS} ms` },
+    ];
+  }
   for (const r of results) {
     if (r.ok) console.log(`ok ${r.name} (${r.ms.toFixed(0)} ms)`);
     else {

@@ -1,7 +1,8 @@
 // A browser test worker: initWorker on the page's module + memory, run one task
-// from the shared Node/browser task list, post the result.
+// from the browser task list (the shared Node/browser tasks and browser-only ones),
+// post the result.
 import { exitWorker, initWorker } from '../pkg/index.js';
-import * as tasks from '../test/tasks.mjs';
+import * as tasks from './tasks.mjs';
 
 self.onmessage = async ({ data }) => {
   initWorker(data.shared);
