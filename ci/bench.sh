@@ -5,7 +5,8 @@
 # figures. The core runs beside crossbeam-channel, std and flume; each binding
 # through ci/bench-<lang>.sh (C, Go, Python, Node.js, WASM), which writes its
 # figures as JSON into $FUNNELQ_BENCH_OUT and prints its Markdown section.
-# Run it on an idle machine after ci/setup.sh: about 8 minutes on 2 cores.
+# Run it on an idle machine after ci/setup.sh: about 5 minutes on 2 cores once
+# everything is built (the first run also builds each binding in release).
 #
 #   ci/bench.sh                      # everything
 #   FUNNELQ_BENCH_RUNS=3 ci/bench.sh # fewer repetitions of the core benchmark

@@ -115,8 +115,13 @@ NATIVE_COLOUR = "#555555"
 
 def plot_svg(reports: list[dict]) -> str:
     cols = 3
-    panel_w, panel_h = 330, 250
-    margin = dict(left=58, right=12, top=46, bottom=58)
+    # One legend line per series, so that long names never overlap.
+    most_series = max(
+        len({r["impl"] for r in rep["results"] if r["case"] == rep["plot_case"] and r["role"] != "other"})
+        for rep in reports
+    )
+    margin = dict(left=58, right=12, top=46, bottom=40 + 13 * most_series)
+    panel_w, panel_h = 330, 190 + margin["bottom"]
     rows = math.ceil(len(reports) / cols)
     width, height = cols * panel_w, rows * panel_h + 40
     out = [
@@ -184,10 +189,10 @@ def plot_svg(reports: list[dict]) -> str:
                 out.append(f'<circle cx="{sx(p):.1f}" cy="{sy(v):.1f}" r="2.5" fill="{colour}"/>')
             legend.append((name, colour, dash))
         for j, (name, colour, dash) in enumerate(legend):
-            ly = py1 + 40 + (j // 2) * 12
-            lx = px0 + (j % 2) * (px1 - px0) / 2
+            ly = py1 + 42 + j * 13
+            lx = px0
             out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 16}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"{dash}/>')
-            out.append(f'<text x="{lx + 20}" y="{ly}">{escape(name[:30])}</text>')
+            out.append(f'<text x="{lx + 20}" y="{ly}">{escape(name)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
