@@ -77,9 +77,12 @@ def scenario_ids(name: str) -> set[int]:
 
 @dataclass
 class Outcome:
-    passed: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    """Distinct test names per outcome. A test run more than once (the C suite
+    runs plain and under ASan) counts once, and as failed if any run failed."""
+
+    passed: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
 
 
 Results = list[tuple[str, str]]  # (test name, "pass" | "fail" | "skip")
@@ -173,7 +176,7 @@ def collect(results_dir: Path) -> tuple[dict[str, dict[int, Outcome]], list[str]
             for name, status in results:
                 for sid in scenario_ids(name):
                     bucket = {"pass": cells[sid].passed, "fail": cells[sid].failed, "skip": cells[sid].skipped}
-                    bucket[status].append(name)
+                    bucket[status].add(name)
     return table, problems
 
 
@@ -182,13 +185,14 @@ def cell_text(col: str, sid: int, out: Outcome) -> tuple[str, str | None]:
     if (col, sid) in NOT_APPLICABLE:
         mark = list(NOT_APPLICABLE).index((col, sid)) + 1
         return f"n.a.<sup>{mark}</sup>", None
+    passed = out.passed - out.failed
     if out.failed:
-        return f"**FAIL** ({len(out.failed)} of {len(out.failed) + len(out.passed)})", (
+        return f"**FAIL** ({len(out.failed)} of {len(out.failed | passed)})", (
             f"{col} S{sid:02}: failed: " + ", ".join(sorted(set(out.failed)))
         )
-    if not out.passed:
+    if not passed:
         return "**no test**", f"{col} S{sid:02}: no test names this scenario"
-    return f"pass ({len(out.passed)})", None
+    return f"pass ({len(passed)})", None
 
 
 def render(table: dict[str, dict[int, Outcome]]) -> tuple[str, list[str]]:

@@ -13,7 +13,9 @@ rm -f "$results/wasm-node.xml" "$results/wasm-chromium.log"
 cargo test -q -p funnelq-wasm
 bash wasm/build.sh
 wasm/node_modules/.bin/tsc -p wasm/test/types
-timeout 300 node --test --test-timeout=120000 --test-force-exit \
+# No --test-force-exit: it would end the run before the JUnit reporter writes
+# its file. `timeout` bounds the run instead.
+timeout 300 node --test --test-timeout=120000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$results/wasm-node.xml" wasm/test/*.test.mjs
 timeout 180 node wasm/browser-test/run.mjs | tee "$results/wasm-chromium.log"
