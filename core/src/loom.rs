@@ -6,11 +6,10 @@
 //! enforces it: clippy's `disallowed-types` cannot tell a re-export apart).
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 #[cfg(loom)]
-#[allow(unused_imports)] // AtomicBool serves `StaticChannel`, which loom builds leave out
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// Ring positions and stamps. 64 bits wherever the target has 64-bit atomics
 /// (x86_64, aarch64, wasm32): the lap counter then never wraps in practice.

@@ -20,7 +20,7 @@ use core::ptr;
 use crossbeam_utils::CachePadded;
 
 use crate::error::{TryRecvError, TrySendError};
-use crate::loom::{store_state, AtomicPos, Backoff, Ordering, Pos, UnsafeCell};
+use crate::loom::{fence, store_state, AtomicBool, AtomicPos, Backoff, Ordering, Pos, UnsafeCell};
 use crate::state::Layout;
 
 /// One cell of the ring.
@@ -64,6 +64,13 @@ pub(crate) struct Ring<T, S> {
     head: CachePadded<AtomicPos>,
     /// The next position to claim, plus the CLOSED mark.
     tail: CachePadded<AtomicPos>,
+    /// Set by `close` just before it marks `tail`, never cleared. The
+    /// consumer reads this before `tail` when it finds the next slot empty:
+    /// while it is unset, the channel is not closed and "empty" is the
+    /// answer without touching `tail`, the word every producer CASes (a
+    /// consumer polling `tail` steals its cache line on every poll). It sits
+    /// with the read-mostly fields, which it is written among only once.
+    closing: AtomicBool,
     layout: Layout,
     slots: S,
     _values: PhantomData<T>,
@@ -103,6 +110,7 @@ impl<T, const N: usize> Ring<T, [Slot<T>; N]> {
         Ring {
             head: CachePadded::new(AtomicPos::new(0)),
             tail: CachePadded::new(AtomicPos::new(0)),
+            closing: AtomicBool::new(false),
             layout: Layout::new(N),
             slots: [Slot::UNINIT; N],
             _values: PhantomData,
@@ -117,6 +125,7 @@ impl<T, S: Slots<T>> Ring<T, S> {
         Ring {
             head: CachePadded::new(AtomicPos::new(0)),
             tail: CachePadded::new(AtomicPos::new(0)),
+            closing: AtomicBool::new(false),
             layout: Layout::new(cap),
             slots,
             _values: PhantomData,
@@ -153,6 +162,7 @@ impl<T, S: Slots<T>> Ring<T, S> {
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if self.layout.is_closed(tail) {
+                self.saw_close();
                 return Err(TrySendError::Closed(value));
             }
             let slot = self.slot(tail);
@@ -218,6 +228,7 @@ impl<T, S: Slots<T>> Ring<T, S> {
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if self.layout.is_closed(tail) {
+                self.saw_close();
                 return Err(TrySendError::Closed(()));
             }
             // ORDERING: Acquire pairs with the consumer's Release store of
@@ -341,8 +352,14 @@ impl<T, S: Slots<T>> Ring<T, S> {
     /// stream"? End of stream only when closed and nothing was claimed past
     /// `head`; a claimed, unwritten slot is "empty" (its writer is on the way).
     fn empty_or_closed<R>(&self, head: Pos) -> Result<R, TryRecvError> {
-        // SeqCst: this read is part of a waiter's re-check after registering,
-        // the Dekker partner of `close`'s SeqCst `fetch_or`.
+        // SeqCst: part of a waiter's re-check after registering, the Dekker
+        // partner of `close`'s SeqCst store and `fetch_or`. Unset means no
+        // `close` has begun, so "empty" is right (it orders before the close).
+        if !self.closing.load(Ordering::SeqCst) {
+            return Err(TryRecvError::Empty);
+        }
+        // SeqCst: as above. If `close` has begun but not yet marked `tail`,
+        // "empty" is right too; once it has, this read sees the mark.
         let tail = self.tail.load(Ordering::SeqCst);
         if self.layout.is_closed(tail) && self.layout.unmarked(tail) == head {
             Err(TryRecvError::Closed)
@@ -351,8 +368,24 @@ impl<T, S: Slots<T>> Ring<T, S> {
         }
     }
 
+    /// Called when a producer's (relaxed) read of `tail` showed the CLOSED
+    /// mark, before it reports `Closed`. Whoever learns of the close must
+    /// also see `closing`, or the consumer it tells could answer "empty"
+    /// where the stream has ended (the loom model
+    /// `s05_s06_a_close_seen_by_a_sender_ends_the_stream` fails without this).
+    #[cold]
+    fn saw_close(&self) {
+        // ORDERING: Acquire fence: the relaxed read of `tail` read the value
+        // of `close`'s `fetch_or` (a release RMW), so this fence makes the
+        // `closing` store sequenced before it visible to this thread.
+        fence(Ordering::Acquire);
+    }
+
     /// Sets the CLOSED mark. Returns `true` if this call set it.
     pub(crate) fn close(&self) -> bool {
+        // SeqCst: before the mark, so that whoever sees the mark (a refused
+        // sender, `is_closed`) and then asks the consumer finds this set.
+        self.closing.store(true, Ordering::SeqCst);
         // SeqCst: one total order with the producers' CAS on this word (S08)
         // and with the waiters' re-checks (S07).
         let previous = self.tail.fetch_or(self.layout.mark(), Ordering::SeqCst);

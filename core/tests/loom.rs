@@ -107,6 +107,26 @@ fn s08_close_races_send() {
     });
 }
 
+/// Whoever sees the close (a refused send here) and then asks the drained
+/// receiver gets end of stream, never "empty" (S05, S06): the receiver's
+/// fast "not closing" answer must not outlive the close that a sender saw.
+#[test]
+fn s05_s06_a_close_seen_by_a_sender_ends_the_stream() {
+    model(|| {
+        let (tx, rx) = funnelq::channel::<u32>(1);
+        let closer = tx.clone();
+        let c = thread::spawn(move || {
+            closer.close();
+        });
+        if tx.try_send(1).is_err() {
+            // Refused: the close is done as far as this thread can tell.
+            let mut rx = rx;
+            assert_eq!(rx.try_recv(), Err(funnelq::TryRecvError::Closed));
+        }
+        c.join().unwrap();
+    });
+}
+
 /// A receiver blocked on an empty channel wakes for a later send (S11).
 /// The main thread keeps a sender alive, so only the send's own wake-up
 /// (not the close on the last sender's drop) can end the wait.
