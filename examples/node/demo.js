@@ -6,25 +6,34 @@ const { Worker } = require('node:worker_threads')
 const { channel } = require(process.env.FUNNELQ_PACKAGE || '../../bindings-node')
 
 async function basics() {
-  const [tx, rx] = channel(4)
-  await tx.send('hello') // resolves once enqueued
-  for (let i = 1; tx.trySend(i); i++); // trySend never waits: false = Full, nothing enqueued
-  console.log(`s01_capacity: channel full at len=${tx.len} of capacity=${tx.capacity}; trySend -> false`)
-  console.log(`recv -> ${JSON.stringify(await rx.recv())}`)
-  tx.trySend('last')
+  const [tx, rx] = channel(2)
+  await tx.send('a') // resolves once enqueued
+  await tx.send('b')
+  if (!tx.trySend('c')) {
+    // trySend never waits: false = Full, nothing enqueued
+    console.log(`trySend('c') -> false (Full): capacity ${tx.capacity} reached, nothing enqueued`)
+  }
+
+  // Backpressure: a send on the full channel resolves once recv frees a slot.
+  const started = performance.now()
+  const sent = tx.send('c').then(() => performance.now() - started)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  console.log(`recv() -> ${JSON.stringify(await rx.recv())}`)
+  console.log(`send('c') waited ${(await sent).toFixed(0)} ms for that slot (backpressure)`)
+
   tx.close() // no more sends; what is queued is still delivered
   try {
-    tx.trySend('too late')
+    tx.trySend('d')
   } catch (e) {
-    console.log(`s06_close_rejects: trySend after close -> ${e.code}`)
+    console.log(`close(); trySend('d') -> ${e.code}`)
   }
   const drained = []
   for await (const m of rx) drained.push(m) // ends at end-of-stream
-  console.log(`s05_close_drains: drained ${JSON.stringify(drained)}, then end-of-stream`)
+  console.log(`drained after close: ${JSON.stringify(drained)}`)
   try {
     await rx.recv()
   } catch (e) {
-    console.log(`recv after drain -> ${e.code}`)
+    console.log(`recv() -> ${e.code} (end of stream)`)
   }
 }
 
@@ -58,11 +67,15 @@ async function producers(P, N) {
   }
   const ms = performance.now() - t0
   await Promise.all(workers)
-  console.log(`s04_exactly_once: ${P} producers x ${N} = ${received} messages, per-producer order checked`)
-  console.log(`rate: ${((received / ms) * 1000).toFixed(0)} messages/s (${ms.toFixed(0)} ms)`)
+  if (received !== P * N) throw new Error(`received ${received} of ${P * N} messages`)
+  console.log(
+    `${P} worker producers x ${N} messages through capacity 1024: ${received} received, ` +
+      `in order per producer, ${(received / ms / 1000).toFixed(2)} M msg/s`,
+  )
 }
 
 ;(async () => {
+  console.log('== funnelq demo (Node.js) ==')
   await basics()
   await producers(4, 50_000)
 })()

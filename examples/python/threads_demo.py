@@ -1,5 +1,6 @@
-"""funnelq from threads: send, try_send hitting Full, recv, close (drain, then end of
-stream), and four producer threads feeding one consumer, with the rate.
+"""funnelq from threads: send, try_send hitting Full, recv, a send that waits for a free
+slot (backpressure), close (drain, then end of stream), and four producer threads feeding
+one consumer, with the rate.
 
     python examples/python/threads_demo.py
 """
@@ -17,19 +18,33 @@ def basics():
     try:
         tx.try_send("c")  # never waits
     except funnelq.Full:  # a queue.Full too
-        print("try_send: channel full at capacity", tx.capacity, "- 'c' was not enqueued")
-    print("recv:", rx.recv())
-    tx.send("c")
+        print(f"try_send('c') -> Full: capacity {tx.capacity} reached, nothing enqueued")
+
+    # backpressure: a send on the full channel waits until recv frees a slot
+    waited = []
+
+    def send_timed():
+        t0 = time.perf_counter()
+        tx.send("c")
+        waited.append(time.perf_counter() - t0)
+
+    waiter = threading.Thread(target=send_timed)
+    waiter.start()
+    time.sleep(0.05)
+    print(f"recv() -> {rx.recv()!r}")
+    waiter.join()
+    print(f"send('c') waited {waited[0] * 1e3:.0f} ms for that slot (backpressure)")
+
     tx.close()  # closes for everyone; what is queued can still be received
     try:
         tx.send("d")
     except funnelq.Closed:
-        print("send after close: Closed")
+        print("close(); send('d') -> Closed")
     print("drained after close:", list(rx))  # iteration stops at end of stream
     try:
         rx.recv()
     except funnelq.Closed:
-        print("recv after drain: Closed (end of stream)")
+        print("recv() -> Closed (end of stream)")
 
 
 def producers_to_one_consumer(producers=4, per_producer=100_000, capacity=1024):
@@ -55,8 +70,9 @@ def producers_to_one_consumer(producers=4, per_producer=100_000, capacity=1024):
     for t in threads:
         t.join()
     total = sum(counts)
-    print(f"{producers} producers -> 1 consumer: {total} messages in {dt:.3f} s "
-          f"({total / dt:,.0f} msg/s), per producer {counts}")
+    assert counts == [per_producer] * producers, "every message exactly once"
+    print(f"{producers} producers x {per_producer} messages through capacity {capacity}: "
+          f"{total} received, in order per producer {counts}, {total / dt / 1e6:.1f} M msg/s")
 
     # the batch forms move many objects per call
     tx, rx = funnelq.channel(capacity)
@@ -81,10 +97,10 @@ def producers_to_one_consumer(producers=4, per_producer=100_000, capacity=1024):
     dt = time.perf_counter() - t0
     for t in threads:
         t.join()
-    print(f"same with send_batch/recv_batch(256): {total} messages in {dt:.3f} s "
-          f"({total / dt:,.0f} msg/s)")
+    print(f"same with send_batch/recv_batch(256): {total} received, {total / dt / 1e6:.1f} M msg/s")
 
 
 if __name__ == "__main__":
+    print("== funnelq demo (Python, threads) ==")
     basics()
     producers_to_one_consumer()

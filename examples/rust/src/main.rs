@@ -40,10 +40,10 @@ fn main() {
 
     // 3. Close: queued messages drain, then end of stream.
     tx.close();
-    println!(
-        "close(); try_send -> {:?}",
-        tx.try_send("d".into()).map_err(|e| e.to_string())
-    );
+    match tx.try_send("d".into()) {
+        Err(e @ TrySendError::Closed(_)) => println!("close(); try_send(\"d\") -> Closed: {e}"),
+        other => panic!("expected Closed, got {other:?}"),
+    }
     while let Ok(m) = rx.recv() {
         println!("recv() after close -> {m:?} (drained)");
     }

@@ -29,39 +29,41 @@ func main() {
 }
 
 func run() error {
-	// 1. capacity 2: Send twice, TrySend hits ErrFull, Recv one.
+	fmt.Println("== funnelq demo (Go, through cgo) ==")
+
+	// 1. capacity 2: two Sends fill it, TrySend hits ErrFull.
 	tx, rx, err := funnelq.New(2)
 	if err != nil {
 		return err
 	}
-	tx.Send([]byte("hello"))
-	tx.Send([]byte("world"))
-	fmt.Printf("TrySend on a full channel: %v (errors.Is ErrFull: %t)\n",
-		tx.TrySend([]byte("again")), errors.Is(tx.TrySend([]byte("again")), funnelq.ErrFull))
-	msg, _ := rx.Recv()
-	fmt.Printf("Recv: %q\n", msg)
+	tx.Send([]byte("a"))
+	tx.Send([]byte("b"))
+	err = tx.TrySend([]byte("c"))
+	fmt.Printf("TrySend(\"c\") -> %v (errors.Is ErrFull: %t): capacity 2 reached, nothing enqueued\n",
+		err, errors.Is(err, funnelq.ErrFull))
 
-	// 2. backpressure: a third Send waits until the consumer makes room.
-	tx.Send([]byte("fills the slot"))
-	start := time.Now()
+	// 2. backpressure: a Send on the full channel waits until Recv frees a slot.
+	waited := make(chan time.Duration)
 	go func() {
-		time.Sleep(100 * time.Millisecond)
-		m, _ := rx.Recv()
-		fmt.Printf("consumer took %q after 100 ms\n", m)
+		start := time.Now()
+		tx.Send([]byte("c"))
+		waited <- time.Since(start)
 	}()
-	tx.Send([]byte("had to wait"))
-	fmt.Printf("a Send on the full channel waited %v\n", time.Since(start).Round(10*time.Millisecond))
+	time.Sleep(50 * time.Millisecond)
+	msg, _ := rx.Recv()
+	fmt.Printf("Recv() -> %q\n", msg)
+	fmt.Printf("Send(\"c\") waited %v for that slot (backpressure)\n", (<-waited).Round(time.Millisecond))
 
 	// 3. close: queued messages drain, then ErrClosed.
 	tx.Close()
-	fmt.Printf("Send after Close: %v\n", tx.Send([]byte("late")))
+	fmt.Printf("Close(); Send(\"d\") -> %v\n", tx.Send([]byte("d")))
 	for {
 		m, err := rx.Recv()
 		if errors.Is(err, funnelq.ErrClosed) {
-			fmt.Printf("then: %v\n", err)
+			fmt.Printf("Recv() -> %v (end of stream)\n", err)
 			break
 		}
-		fmt.Printf("drained after close: %q\n", m)
+		fmt.Printf("Recv() after close -> %q (drained)\n", m)
 	}
 	tx.Free()
 	rx.Free()
@@ -75,7 +77,7 @@ func run() error {
 	defer rx.Free()
 	var wg sync.WaitGroup
 	var fullHits [producers]int
-	start = time.Now()
+	start := time.Now()
 	for p := 0; p < producers; p++ {
 		mine, err := tx.Clone()
 		if err != nil {
@@ -125,10 +127,9 @@ func run() error {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	fmt.Printf("%d producers x %d messages: received %d, per-producer order errors %d\n",
-		producers, perProducer, total, orderErrors)
+	fmt.Printf("%d producers x %d messages through capacity 256: %d received, per-producer order errors %d, %.2f M msg/s\n",
+		producers, perProducer, total, orderErrors, float64(total)/el.Seconds()/1e6)
 	fmt.Printf("producers found the channel full %v times (backpressure)\n", fullHits)
-	fmt.Printf("rate: %.2f M messages/s (%v)\n", float64(total)/el.Seconds()/1e6, el.Round(time.Millisecond))
 	if total != producers*perProducer || orderErrors != 0 {
 		return errors.New("lost or reordered messages")
 	}
