@@ -54,6 +54,8 @@ func checkElapsed(t *testing.T, start time.Time, d time.Duration) {
 	}
 }
 
+// TestS01Capacity checks S01 (capacity): Cap sends fit without a receiver, the
+// next TrySend is ErrFull with nothing enqueued, and Len equals Cap.
 func TestS01Capacity(t *testing.T) {
 	tx, rx := mustNew(t, 4)
 	if tx.Cap() != 4 || rx.Cap() != 4 {
@@ -78,6 +80,8 @@ func TestS01Capacity(t *testing.T) {
 	wantErr(t, err, ErrEmpty)
 }
 
+// TestS02Backpressure checks S02 (backpressure): Send waits on a full channel,
+// and each Recv lets exactly one waiting sender through.
 func TestS02Backpressure(t *testing.T) {
 	tx, rx := mustNew(t, 2)
 	for i := 0; i < 2; i++ {
@@ -117,8 +121,9 @@ func TestS02Backpressure(t *testing.T) {
 	wg.Wait()
 }
 
-// TestS03S04FifoStress: 4 producers, per-producer sequence checks, exactly
-// once; also S12 (the producers' Free ends the stream) and S15 (Len <= Cap).
+// TestS03S04FifoStress checks S03 (FIFO per producer) and S04 (exactly once):
+// 4 producers, per-producer sequence checks; also S12 (the producers' Free ends
+// the stream) and S15 (Len <= Cap).
 func TestS03S04FifoStress(t *testing.T) {
 	const producers = 4
 	per := stressPerProducer()
@@ -192,6 +197,8 @@ func TestS03S04FifoStress(t *testing.T) {
 	}
 }
 
+// TestS05CloseDrains checks S05 (close drains): after Close (twice: idempotent)
+// the queued messages arrive in order, then ErrClosed, and it stays so.
 func TestS05CloseDrains(t *testing.T) {
 	tx, rx := mustNew(t, 8)
 	for _, w := range []string{"one", "two", "three"} {
@@ -219,6 +226,8 @@ func TestS05CloseDrains(t *testing.T) {
 	wantErr(t, err, ErrClosed)
 }
 
+// TestS06CloseRejects checks S06 (close rejects): after Close every send form
+// returns ErrClosed though there is room, and nothing is enqueued.
 func TestS06CloseRejects(t *testing.T) {
 	tx, rx := mustNew(t, 8)
 	if err := rx.Close(); err != nil {
@@ -238,6 +247,8 @@ func TestS06CloseRejects(t *testing.T) {
 	}
 }
 
+// TestS07CloseWakes checks S07 (close wakes): a Recv blocked on an empty channel
+// and Sends blocked on a full one all return ErrClosed when it closes.
 func TestS07CloseWakes(t *testing.T) {
 	tx, rx := mustNew(t, 1)
 	errc := make(chan error, 1)
@@ -279,6 +290,8 @@ func TestS07CloseWakes(t *testing.T) {
 	}
 }
 
+// TestS08CloseRace checks S08 (close race): senders race Close from either end;
+// every Send that returned nil is received, and nothing else is.
 func TestS08CloseRace(t *testing.T) {
 	rounds := 100
 	if raceEnabled {
@@ -334,6 +347,8 @@ func TestS08CloseRace(t *testing.T) {
 	}
 }
 
+// TestS09Empty checks S09 (empty): TryRecv is ErrEmpty, and RecvTimeout and
+// RecvBatchTimeout return ErrTimeout no earlier than asked and not much later.
 func TestS09Empty(t *testing.T) {
 	_, rx := mustNew(t, 2)
 	_, err := rx.TryRecv()
@@ -348,6 +363,8 @@ func TestS09Empty(t *testing.T) {
 	checkElapsed(t, start, 100*time.Millisecond)
 }
 
+// TestS10Timeouts checks S10 (timeouts): SendTimeout and SendContext on a full
+// channel return ErrTimeout within both bounds and enqueue nothing.
 func TestS10Timeouts(t *testing.T) {
 	tx, rx := mustNew(t, 1)
 	if err := tx.Send([]byte("a")); err != nil {
@@ -368,6 +385,8 @@ func TestS10Timeouts(t *testing.T) {
 	}
 }
 
+// TestS11NoLostWakeup checks S11 (no lost wake-up): 4 producers through
+// capacity 1, where a lost wake-up shows as a RecvTimeout; every message arrives.
 func TestS11NoLostWakeup(t *testing.T) {
 	const producers = 4
 	per := 20_000
@@ -412,6 +431,8 @@ func TestS11NoLostWakeup(t *testing.T) {
 	}
 }
 
+// TestS12SendersGone checks S12 (senders gone): once the last Sender is freed,
+// the receiver drains what was queued and then sees ErrClosed.
 func TestS12SendersGone(t *testing.T) {
 	tx, rx := mustNew(t, 8)
 	tx2, err := tx.Clone()
@@ -435,6 +456,8 @@ func TestS12SendersGone(t *testing.T) {
 	wantErr(t, err, ErrClosed)
 }
 
+// TestS13ReceiverGone checks S13 (receiver gone): freeing the Receiver wakes a
+// blocked Send with ErrClosed, and later sends are refused.
 func TestS13ReceiverGone(t *testing.T) {
 	tx, rx := mustNew(t, 4)
 	tx.Send([]byte("queued"))
@@ -461,6 +484,8 @@ func TestS13ReceiverGone(t *testing.T) {
 	wantErr(t, err, ErrInvalid) // freed
 }
 
+// TestS14BadInput checks S14 (bad input): out-of-range capacities, nil and freed
+// handles and a zero batch size are ErrInvalid with a clear message, never a crash.
 func TestS14BadInput(t *testing.T) {
 	for _, c := range []int{0, -1, MaxCapacity + 1} {
 		_, _, err := New(c)
@@ -495,7 +520,7 @@ func TestS14BadInput(t *testing.T) {
 	_ = rx
 }
 
-// TestS17ContextCancel: a blocked RecvContext returns promptly when its
+// TestS17ContextCancel checks S17 (interrupt): a blocked RecvContext returns promptly when its
 // context is cancelled, and no message is lost.
 func TestS17ContextCancel(t *testing.T) {
 	tx, rx := mustNew(t, 2)
@@ -538,6 +563,9 @@ func TestS17ContextCancel(t *testing.T) {
 	}
 }
 
+// TestS18Batch checks S18 (batch): SendBatch enqueues in order and reports how
+// many went in; RecvBatch returns 1..=max messages in FIFO order; the Into forms
+// reuse the caller's buffers; a batch larger than the capacity waits for room.
 func TestS18Batch(t *testing.T) {
 	tx, rx := mustNew(t, 4)
 	msgs := [][]byte{[]byte("aaa"), {}, []byte("bb"), []byte("c")}

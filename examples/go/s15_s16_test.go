@@ -33,6 +33,8 @@ func newChan(t *testing.T, capacity int) (*Sender, *Receiver) {
 	return tx, rx
 }
 
+// TestS15BoundedMemory checks S15 (bounded memory): Len never passes the
+// capacity while senders block, and the live Go heap does not grow with traffic.
 func TestS15BoundedMemory(t *testing.T) {
 	const (
 		capacity = 4
@@ -203,7 +205,7 @@ func TestS15BoundedMemory(t *testing.T) {
 	})
 }
 
-// TestS16CancellationSend races context cancellation against a slow
+// TestS16CancellationSend checks S16 (cancellation): it races context cancellation against a slow
 // consumer: each SendContext either reports success and its message arrives
 // exactly once, or reports the cancellation and its message never arrives.
 func TestS16CancellationSend(t *testing.T) {
@@ -315,7 +317,7 @@ func TestS16CancellationSend(t *testing.T) {
 	}
 }
 
-// TestS16CancellationRecv cancels RecvContext calls at random moments while
+// TestS16CancellationRecv checks S16 (cancellation): it cancels RecvContext calls at random moments while
 // a bursty producer sends a numbered stream: every message still arrives,
 // once and in order.
 func TestS16CancellationRecv(t *testing.T) {
