@@ -31,11 +31,13 @@ gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/ben
 version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 environment="$(gcc --version | head -n 1 | sed 's/^gcc ([^)]*)/gcc/') -O2, glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2), funnelq $version (libfunnelq.a, release), $(rustc --version | cut -d' ' -f1-2)"
 
-python3 - "$WORK/results.tsv" "$OUT/c.json" "$environment" "$MESSAGES" "$RUNS" docs/bench-notes/c.md <<'EOF'
-import json
+python3 - "$WORK/results.tsv" "$OUT/c.json" "$environment" "$MESSAGES" "$RUNS" <<'EOF'
 import sys
 
-tsv, json_path, environment, messages, runs, notes = sys.argv[1:]
+sys.path.insert(0, "ci")
+from bench_report import producers_table, write_report
+
+tsv, json_path, environment, messages, runs = sys.argv[1:]
 results = []
 for line in open(tsv):
     case, producers, impl, role, rate = line.rstrip("\n").split("\t")
@@ -51,14 +53,7 @@ report = {
     "plot_case": "small messages, capacity 1024",
     "results": results,
 }
-with open(json_path, "w") as f:
-    json.dump(report, f, indent=1)
-    f.write("\n")
-
-impls = list(dict.fromkeys(r["impl"] for r in results))
-native = {(r["case"], r["producers"]): r["msgs_per_sec"] for r in results if r["role"] == "native"}
-funnelq = [i for i in impls if any(r["impl"] == i and r["role"] == "funnelq" for r in results)]
-rate = {(r["case"], r["producers"], r["impl"]): r["msgs_per_sec"] for r in results}
+write_report(json_path, report)
 print("## C library")
 print()
 print("Rerun alone: `bash ci/bench-c.sh` (after `ci/setup.sh`).")
@@ -66,19 +61,6 @@ print(f"Environment: {environment}.")
 print("P producer threads -> 1 consumer (the main thread), capacity 1024; a message is a pointer and a")
 print(f"length passed without a copy; {int(messages):,} messages per run, median of {runs} runs, messages per second.")
 print()
-for case in dict.fromkeys(c for c, _ in native):
-    print(f"**{case}**")
-    print()
-    print("| producers | " + " | ".join(impls) + " | " + " | ".join(f"{i} ÷ native" for i in funnelq) + " |")
-    print("|---:|" + "---:|" * (len(impls) + len(funnelq)))
-    for p in sorted(p for c, p in native if c == case):
-        cells = [f"{rate[(case, p, i)]:,}" for i in impls]
-        cells += [f"{rate[(case, p, i)] / native[(case, p)]:.2f}x" for i in funnelq]
-        print(f"| {p} | " + " | ".join(cells) + " |")
-    print()
-# The notes' own title gives way to the heading above; their sections sit under it.
-lines = open(notes).read().splitlines()
-if lines and lines[0].startswith("# "):
-    lines = lines[1:]
-print("\n".join("#" + l if l.startswith("## ") else l for l in lines).strip())
+print(producers_table(report, "native"))
 EOF
+cat docs/bench-notes/c.md

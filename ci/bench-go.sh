@@ -39,13 +39,15 @@ export CGO_ENABLED=1
 version="$(pkg-config --modversion funnelq)"
 environment="$(go version | cut -d' ' -f3), cgo with $(gcc --version | head -n 1 | sed 's/^gcc ([^)]*)/gcc/'), funnelq $version (libfunnelq.so, release), GOMAXPROCS $(nproc)"
 
-python3 - "$WORK/bench.txt" "$OUT/go.json" "$environment" "$MESSAGES" "$RUNS" docs/bench-notes/go.md <<'EOF'
-import json
+python3 - "$WORK/bench.txt" "$OUT/go.json" "$environment" "$MESSAGES" "$RUNS" <<'EOF'
 import re
 import statistics
 import sys
 
-text, json_path, environment, messages, runs, notes = sys.argv[1:]
+sys.path.insert(0, "ci")
+from bench_report import producers_table, write_report
+
+text, json_path, environment, messages, runs = sys.argv[1:]
 CASE = "small messages, capacity 1024"
 IMPLS = {  # sub-benchmark: (impl, role)
     "SendRecv": ("funnelq Send/Recv", "funnelq"),
@@ -77,13 +79,7 @@ report = {
     "plot_case": CASE,
     "results": results,
 }
-with open(json_path, "w") as f:
-    json.dump(report, f, indent=1)
-    f.write("\n")
-
-impls = [impl for impl, _ in IMPLS.values()]
-funnelq = [impl for impl, role in IMPLS.values() if role == "funnelq"]
-rate = {(r["producers"], r["impl"]): r["msgs_per_sec"] for r in results}
+write_report(json_path, report)
 print("## Go")
 print()
 print("Rerun alone: `bash ci/bench-go.sh` (after `ci/setup.sh`; it runs `go test -bench MPSC` in `examples/go`).")
@@ -91,18 +87,6 @@ print(f"Environment: {environment}.")
 print(f"P producer goroutines -> 1 consumer, capacity 1024, 16-byte `[]byte` messages; {int(messages):,} messages")
 print(f"per run (`-benchtime {messages}x`), median of {runs} runs (`-count {runs}`), messages per second.")
 print()
-print(f"**{CASE}**")
-print()
-print("| producers | " + " | ".join(impls) + " | " + " | ".join(f"{i} ÷ Go channel" for i in funnelq) + " |")
-print("|---:|" + "---:|" * (len(impls) + len(funnelq)))
-for p in (1, 2, 4):
-    cells = [f"{rate[(p, i)]:,}" for i in impls]
-    cells += [f"{rate[(p, i)] / rate[(p, 'Go channel')]:.2f}x" for i in funnelq]
-    print(f"| {p} | " + " | ".join(cells) + " |")
-print()
-# The notes' own title gives way to the heading above; their sections sit under it.
-lines = open(notes).read().splitlines()
-if lines and lines[0].startswith("# "):
-    lines = lines[1:]
-print("\n".join("#" + l if l.startswith("## ") else l for l in lines).strip())
+print(producers_table(report, "Go channel"))
 EOF
+cat docs/bench-notes/go.md

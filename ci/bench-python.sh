@@ -60,5 +60,4 @@ echo "the runs named below, interleaved across all rows so that load from elsewh
 echo "column alike."
 echo
 cat "$table"
-# The notes' own title would repeat the heading above.
-sed '1{/^# /d}' docs/bench-notes/python.md
+cat docs/bench-notes/python.md

@@ -4,7 +4,9 @@
 # against producer count (docs/bench-throughput.svg), then each language's own
 # figures. The core runs beside crossbeam-channel, std and flume; each binding
 # through ci/bench-<lang>.sh (C, Go, Python, Node.js, WASM), which writes its
-# figures as JSON into $FUNNELQ_BENCH_OUT and prints its Markdown section.
+# figures as JSON into $FUNNELQ_BENCH_OUT and prints its Markdown section:
+# this run's figures, then docs/bench-notes/<lang>.md as it is (what stays
+# true whatever the figures; its headings are ### under the section's ##).
 # Run it on an idle machine after ci/setup.sh: about 5 minutes on 2 cores once
 # everything is built (the first run also builds each binding in release).
 #

@@ -79,6 +79,38 @@ def ratios(report: dict) -> dict[tuple[str, str], dict[int, float]]:
     return out
 
 
+def write_report(path: str, report: dict) -> None:
+    """Checks one language's report against the schema and writes it as JSON
+    (what each ci/bench-<lang>.sh leaves for the summary)."""
+    problems = validate(report)
+    if problems:
+        raise SystemExit(f"{path}: " + "; ".join(problems))
+    Path(path).write_text(json.dumps(report, indent=1) + "\n")
+
+
+def producers_table(report: dict, native_label: str) -> str:
+    """One language's own figures: per case, a row per producer count with the
+    messages per second of every implementation, then each funnelq form's
+    ratio to the native one (headed `<form> ÷ <native_label>`)."""
+    results = report["results"]
+    impls = list(dict.fromkeys(r["impl"] for r in results))
+    funnelq = [i for i in impls if any(r["impl"] == i and r["role"] == "funnelq" for r in results)]
+    rate = {(r["case"], r["producers"], r["impl"]): r["msgs_per_sec"] for r in results}
+    native = {(r["case"], r["producers"]): r["msgs_per_sec"] for r in results if r["role"] == "native"}
+    lines = []
+    for case in dict.fromkeys(c for c, _ in native):
+        lines += [f"**{case}**", ""]
+        ratio_heads = " | ".join(f"{i} ÷ {native_label}" for i in funnelq)
+        lines.append("| producers | " + " | ".join(impls) + " | " + ratio_heads + " |")
+        lines.append("|---:|" + "---:|" * (len(impls) + len(funnelq)))
+        for p in sorted(p for c, p in native if c == case):
+            cells = [f"{rate[(case, p, i)]:,}" for i in impls]
+            cells += [f"{rate[(case, p, i)] / native[(case, p)]:.2f}x" for i in funnelq]
+            lines.append(f"| {p} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def ratio_table(reports: list[dict]) -> str:
     counts = sorted({r["producers"] for rep in reports for r in rep["results"]})
     head = "| language | vs (native) | case | funnelq form | " + " | ".join(f"P={p}" for p in counts) + " |"
