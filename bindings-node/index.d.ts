@@ -37,8 +37,9 @@ export declare class Receiver {
   /**
    * Receives one message. Resolves with it as soon as one is available; rejects with
    * `code: 'CLOSED'` at end-of-stream (closed **and** drained), `'TIMEOUT'` after
-   * `options.timeout` ms, `'BUSY'` if another receive is running. Waiting happens
-   * off the event loop and holds no thread.
+   * `options.timeout` ms, an `AbortError` (`'ABORT_ERR'`) when `options.signal`
+   * aborts (nothing taken either way), `'BUSY'` if another receive is running.
+   * Waiting happens off the event loop and holds no thread.
    */
   recv(options?: TimeoutOptions | undefined | null): Promise<Message>
   /**
@@ -59,7 +60,8 @@ export declare class Receiver {
   /**
    * Blocks the calling thread (meant for workers) until a message arrives.
    * Throws `'CLOSED'` at end-of-stream, `'TIMEOUT'` after `options.timeout` ms.
-   * On the main thread this freezes the event loop while it waits.
+   * On the main thread this freezes the event loop while it waits. Takes no
+   * `options.signal` (a blocked thread cannot see an abort): a `TypeError`.
    */
   recvSync(options?: TimeoutOptions | undefined | null): Message
   /** Blocking batch receive: waits for the first message, returns up to `max`. */
@@ -104,8 +106,9 @@ export declare class Sender {
   /**
    * Sends one message. Resolves once it is enqueued (waiting off the event loop
    * while the channel is full). Rejects with `code: 'CLOSED'` if the channel is
-   * closed (nothing enqueued) or `'TIMEOUT'` after `options.timeout` ms (nothing
-   * enqueued). A message of another type throws a `TypeError` (`'INVALID'`).
+   * closed (nothing enqueued), `'TIMEOUT'` after `options.timeout` ms, or an
+   * `AbortError` (`'ABORT_ERR'`) when `options.signal` aborts (nothing enqueued
+   * either way). A message of another type throws a `TypeError` (`'INVALID'`).
    */
   send(msg: MessageInput, options?: TimeoutOptions | undefined | null): Promise<void>
   /**
@@ -116,6 +119,7 @@ export declare class Sender {
   /**
    * Blocks the calling thread (meant for workers) while the channel is full.
    * Throws `'CLOSED'` or, after `options.timeout` ms, `'TIMEOUT'` (nothing enqueued).
+   * Takes no `options.signal` (a blocked thread cannot see an abort): a `TypeError`.
    */
   sendSync(msg: MessageInput, options?: TimeoutOptions | undefined | null): void
   /**
@@ -199,4 +203,10 @@ export interface TimeoutOptions {
    * taken). `undefined` or `Infinity` waits without bound.
    */
   timeout?: number
+  /**
+   * Promise forms only: aborting it rejects with an `AbortError` (`code: 'ABORT_ERR'`,
+   * `cause`: `signal.reason`); nothing was enqueued or taken. The `…Sync` forms block
+   * their thread, which then cannot see an abort: they refuse a signal (`TypeError`).
+   */
+  signal?: AbortSignal
 }

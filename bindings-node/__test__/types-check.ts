@@ -12,7 +12,8 @@ async function usage(): Promise<number> {
   const n: number = tx.trySendBatch([1, 'two', Buffer.alloc(3)])
   const m: Message = await rx.recv({ timeout: 50 } satisfies TimeoutOptions)
   const maybe: Message | undefined = rx.tryRecv()
-  const batch: Message[] = await rx.recvBatch(8)
+  const batch: Message[] = await rx.recvBatch(8, { signal: AbortSignal.timeout(1000) })
+  await tx.send('x', { timeout: 10, signal: new AbortController().signal })
   for await (const x of rx) {
     if (Buffer.isBuffer(x)) x.readUInt8(0)
     else if (typeof x === 'string') x.toUpperCase()

@@ -1,6 +1,7 @@
 //! The one error-mapping module: every failure the binding reports becomes a JS
 //! `Error` / `TypeError` / `RangeError` whose `code` property is one of
-//! `FULL`, `EMPTY`, `CLOSED`, `TIMEOUT`, `BUSY`, `INVALID`.
+//! `FULL`, `EMPTY`, `CLOSED`, `TIMEOUT`, `BUSY`, `INVALID`, or `ABORT_ERR` (an
+//! `AbortError`, for an aborted `options.signal`).
 
 use std::borrow::Cow;
 use std::ptr;
@@ -24,6 +25,9 @@ pub enum Code {
     Busy,
     /// Bad argument, bad share token, or a handle that was disposed or moved.
     Invalid,
+    /// The Promise form's `AbortSignal` was aborted first; nothing was enqueued or taken
+    /// (the error is an `AbortError`, as Node's own APIs reject with).
+    Aborted,
 }
 
 impl Code {
@@ -36,6 +40,7 @@ impl Code {
             Code::Timeout => "TIMEOUT",
             Code::Busy => "BUSY",
             Code::Invalid => "INVALID",
+            Code::Aborted => "ABORT_ERR",
         }
     }
 }

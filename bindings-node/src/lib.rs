@@ -7,21 +7,23 @@
 //! `worker_threads` as share tokens (see `token.rs`). Errors carry `err.code`
 //! (`error.rs`).
 
+mod abort;
 mod error;
 mod message;
+mod options;
 mod promise;
 mod receiver;
 mod sender;
 mod token;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
 use crate::error::{Fail, OrThrow};
+pub use crate::options::TimeoutOptions;
 pub use crate::receiver::Receiver;
 use crate::receiver::RxShared;
 pub use crate::sender::Sender;
@@ -29,14 +31,6 @@ pub use crate::sender::Sender;
 /// Largest capacity `channel()` accepts (2^30).
 #[napi]
 pub const MAX_CAPACITY: u32 = funnelq::MAX_CAPACITY as u32;
-
-/// Options of the waiting forms.
-#[napi(object)]
-pub struct TimeoutOptions {
-    /// Give up after this many milliseconds (`code: 'TIMEOUT'`; nothing was enqueued or
-    /// taken). `undefined` or `Infinity` waits without bound.
-    pub timeout: Option<f64>,
-}
 
 /// Core handles held by JS objects and share tokens right now (for leak tests).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -56,17 +50,6 @@ impl Drop for Live {
     fn drop(&mut self) {
         // ORDERING: as in `Live::new`.
         LIVE.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-pub(crate) fn timeout_of(o: Option<&TimeoutOptions>) -> Result<Option<Duration>, Fail> {
-    match o.and_then(|o| o.timeout) {
-        None => Ok(None),
-        Some(ms) if ms.is_nan() || ms < 0.0 => Err(Fail::range_error(format!(
-            "timeout {ms} is out of range: expected milliseconds >= 0"
-        ))),
-        Some(ms) if ms.is_infinite() || ms > 1e15 => Ok(None),
-        Some(ms) => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
     }
 }
 

@@ -11,11 +11,13 @@ use napi::bindgen_prelude::{AsyncGenerator, PromiseRaw, ToNapiValue};
 use napi::{sys, Env};
 use napi_derive::napi;
 
+use crate::abort;
 use crate::error::{Code, Fail, OrThrow};
 use crate::message::{Message, MessageList};
-use crate::promise::{rejected, resolved, spawn, with_timeout};
+use crate::options::{sync_timeout_of, timeout_of, TimeoutOptions};
+use crate::promise::{rejected, resolved, with_timeout};
 use crate::token::{self, Deposit};
-use crate::{batch_max, timeout_of, Live, TimeoutOptions};
+use crate::{batch_max, Live};
 
 /// Shared state behind a JS `Receiver` (and behind a receiver share token).
 pub struct RxShared {
@@ -149,8 +151,9 @@ impl Receiver {
 impl Receiver {
     /// Receives one message. Resolves with it as soon as one is available; rejects with
     /// `code: 'CLOSED'` at end-of-stream (closed **and** drained), `'TIMEOUT'` after
-    /// `options.timeout` ms, `'BUSY'` if another receive is running. Waiting happens
-    /// off the event loop and holds no thread.
+    /// `options.timeout` ms, an `AbortError` (`'ABORT_ERR'`) when `options.signal`
+    /// aborts (nothing taken either way), `'BUSY'` if another receive is running.
+    /// Waiting happens off the event loop and holds no thread.
     #[napi(ts_return_type = "Promise<Message>")]
     pub fn recv<'env>(
         &self,
@@ -158,6 +161,10 @@ impl Receiver {
         options: Option<TimeoutOptions>,
     ) -> napi::Result<PromiseRaw<'env, Message>> {
         let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let signal = options.as_ref().and_then(|o| o.signal.as_ref());
+        if let Some(p) = abort::already_aborted(env, signal)? {
+            return Ok(p);
+        }
         let mut t = match self.take() {
             Ok(t) => t,
             Err(f) => return rejected(env, f),
@@ -167,10 +174,9 @@ impl Receiver {
             Err(TryRecvError::Closed) => return rejected(env, Fail::closed()),
             Err(_) => {}
         }
-        spawn(
-            env,
-            async move { with_timeout(timeout, wait_one(&mut t)).await },
-        )
+        abort::spawn(env, signal, async move {
+            with_timeout(timeout, wait_one(&mut t)).await
+        })
     }
 
     /// Receives up to `max` messages: waits for the first (like `recv()`), then takes
@@ -184,6 +190,10 @@ impl Receiver {
     ) -> napi::Result<PromiseRaw<'env, MessageList>> {
         let max = batch_max(max).or_throw(env)?;
         let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let signal = options.as_ref().and_then(|o| o.signal.as_ref());
+        if let Some(p) = abort::already_aborted(env, signal)? {
+            return Ok(p);
+        }
         let mut t = match self.take() {
             Ok(t) => t,
             Err(f) => return rejected(env, f),
@@ -194,7 +204,9 @@ impl Receiver {
             Err(TryRecvError::Closed) => return rejected(env, Fail::closed()),
             Err(_) => {}
         }
-        spawn(env, async move { wait_batch(&mut t, max, timeout).await })
+        abort::spawn(env, signal, async move {
+            wait_batch(&mut t, max, timeout).await
+        })
     }
 
     /// Never waits: a message, or `undefined` if the channel is empty and open.
@@ -224,10 +236,11 @@ impl Receiver {
 
     /// Blocks the calling thread (meant for workers) until a message arrives.
     /// Throws `'CLOSED'` at end-of-stream, `'TIMEOUT'` after `options.timeout` ms.
-    /// On the main thread this freezes the event loop while it waits.
+    /// On the main thread this freezes the event loop while it waits. Takes no
+    /// `options.signal` (a blocked thread cannot see an abort): a `TypeError`.
     #[napi(ts_return_type = "Message")]
     pub fn recv_sync(&self, env: &Env, options: Option<TimeoutOptions>) -> napi::Result<Message> {
-        let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let timeout = sync_timeout_of(options.as_ref()).or_throw(env)?;
         let mut t = self.take().or_throw(env)?;
         let r = match timeout {
             None => t.rx().recv().map_err(|_| Fail::closed()),
@@ -245,7 +258,7 @@ impl Receiver {
         options: Option<TimeoutOptions>,
     ) -> napi::Result<MessageList> {
         let max = batch_max(max).or_throw(env)?;
-        let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let timeout = sync_timeout_of(options.as_ref()).or_throw(env)?;
         let mut t = self.take().or_throw(env)?;
         let mut v = Vec::new();
         let r = match timeout {

@@ -9,11 +9,13 @@ use napi::bindgen_prelude::{Array, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
+use crate::abort;
 use crate::error::{Code, Fail, OrThrow};
 use crate::message::Message;
+use crate::options::{sync_timeout_of, timeout_of, TimeoutOptions};
 use crate::promise::{rejected, resolved, spawn, with_timeout};
 use crate::token::{self, Deposit};
-use crate::{timeout_of, Live, TimeoutOptions};
+use crate::Live;
 
 type CoreSender = funnelq::Sender<Message>;
 
@@ -56,8 +58,9 @@ fn to_messages(env: &Env, list: &Array) -> Result<Vec<Message>, Fail> {
 impl Sender {
     /// Sends one message. Resolves once it is enqueued (waiting off the event loop
     /// while the channel is full). Rejects with `code: 'CLOSED'` if the channel is
-    /// closed (nothing enqueued) or `'TIMEOUT'` after `options.timeout` ms (nothing
-    /// enqueued). A message of another type throws a `TypeError` (`'INVALID'`).
+    /// closed (nothing enqueued), `'TIMEOUT'` after `options.timeout` ms, or an
+    /// `AbortError` (`'ABORT_ERR'`) when `options.signal` aborts (nothing enqueued
+    /// either way). A message of another type throws a `TypeError` (`'INVALID'`).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn send<'env>(
         &self,
@@ -67,10 +70,14 @@ impl Sender {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
         let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let signal = options.as_ref().and_then(|o| o.signal.as_ref());
         let tx = Arc::clone(self.tx().or_throw(env)?);
+        if let Some(p) = abort::already_aborted(env, signal)? {
+            return Ok(p);
+        }
         match tx.try_send(m) {
             Ok(()) => resolved(env, ()),
-            Err(TrySendError::Full(m)) => spawn(env, async move {
+            Err(TrySendError::Full(m)) => abort::spawn(env, signal, async move {
                 with_timeout(timeout, async {
                     tx.send_async(m).await.map_err(|_| Fail::closed())
                 })
@@ -98,6 +105,7 @@ impl Sender {
 
     /// Blocks the calling thread (meant for workers) while the channel is full.
     /// Throws `'CLOSED'` or, after `options.timeout` ms, `'TIMEOUT'` (nothing enqueued).
+    /// Takes no `options.signal` (a blocked thread cannot see an abort): a `TypeError`.
     #[napi]
     pub fn send_sync(
         &self,
@@ -106,7 +114,7 @@ impl Sender {
         options: Option<TimeoutOptions>,
     ) -> napi::Result<()> {
         let m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
-        let timeout = timeout_of(options.as_ref()).or_throw(env)?;
+        let timeout = sync_timeout_of(options.as_ref()).or_throw(env)?;
         let tx = self.tx().or_throw(env)?;
         let r = match timeout {
             None => tx.send(m).map_err(|_| Fail::closed()),
