@@ -840,6 +840,38 @@ const tests = {
     back.free();
   },
 
+  async s16_cancellation_abort_signal_recvAsync_loses_nothing() {
+    const [tx, rx] = channel(2);
+    const ac = new AbortController();
+    const pending = rx.recvAsync({ signal: ac.signal });
+    await sleep(20);
+    ac.abort();
+    const e = await rejection(pending);
+    eq([e?.name, e?.code], ['AbortError', 'ABORT_ERR'], 'aborted recvAsync');
+    assert(e.cause === ac.signal.reason, 'cause is signal.reason');
+    eq((await run('sendOne', { token: tx.token(), msg: 'after' })).outcome, 'ok', 'worker sent');
+    eq(await rx.recvAsync(SLACK_MS), 'after', 'the next receive gets it');
+    const pre = AbortSignal.abort();
+    eq((await rejection(rx.recvAsync({ signal: pre })))?.code, 'ABORT_ERR', 'already aborted');
+    rx.free();
+  },
+
+  async s16_cancellation_abort_signal_sendAsync_enqueues_nothing() {
+    const [tx, rx] = channel(1);
+    tx.trySend('full');
+    const signal = AbortSignal.timeout(60);
+    const t0 = performance.now();
+    const e = await rejection(tx.sendAsync('never', { signal }));
+    const ms = performance.now() - t0;
+    eq([e?.name, e?.code, e?.cause?.name], ['AbortError', 'ABORT_ERR', 'TimeoutError'], 'aborted sendAsync');
+    assert(ms >= 55 && ms < 60 + SLACK_MS, `aborted after ${ms} ms`);
+    eq(rx.tryRecv(), 'full', 'only the queued one');
+    await sleep(20);
+    eq(codeOf(() => rx.tryRecv()), 'EMPTY', 'the aborted message never arrives');
+    tx.free();
+    rx.free();
+  },
+
   async s17_interrupt_main_thread_refuses_blocking() {
     eq(crossOriginIsolated, true, 'page is cross-origin isolated');
     eq(canBlock(), false, 'canBlock() on the main thread');

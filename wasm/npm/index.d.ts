@@ -12,12 +12,21 @@ export {
   maxMessageBytes,
   setCanBlockForTesting,
 } from './funnelq_wasm.js';
+export type { AsyncOptions } from './funnelq_wasm.js';
 
 /** A message: what `send` accepts and `recv` returns. */
 export type Message = Uint8Array | string;
 
 /** The error codes on `err.code`. */
-export type ErrorCode = 'FULL' | 'EMPTY' | 'CLOSED' | 'TIMEOUT' | 'INVALID' | 'BUSY' | 'MAIN_THREAD';
+export type ErrorCode =
+  | 'FULL'
+  | 'EMPTY'
+  | 'CLOSED'
+  | 'TIMEOUT'
+  | 'INVALID'
+  | 'BUSY'
+  | 'MAIN_THREAD'
+  | 'ABORT_ERR';
 
 /** What `init()` returns and every worker passes to `initWorker()`. */
 export interface Shared {

@@ -3,7 +3,8 @@
 //! Each carries `err.code`: `FULL`, `EMPTY`, `CLOSED`, `TIMEOUT` (channel outcomes),
 //! `INVALID` (bad argument or token; `TypeError`/`RangeError` where the JS
 //! convention says so), `BUSY` (a second receive on a receiver while one is
-//! pending), `MAIN_THREAD` (a blocking call on a thread that may not block).
+//! pending), `MAIN_THREAD` (a blocking call on a thread that may not block),
+//! `ABORT_ERR` (an `AbortError`: an async form's `options.signal` aborted).
 
 use js_sys::{Error, RangeError, Reflect, TypeError};
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,7 @@ pub(crate) enum Code {
     Invalid,
     Busy,
     MainThread,
+    Aborted,
 }
 
 impl Code {
@@ -30,6 +32,7 @@ impl Code {
             Code::Invalid => "INVALID",
             Code::Busy => "BUSY",
             Code::MainThread => "MAIN_THREAD",
+            Code::Aborted => "ABORT_ERR",
         }
     }
 }

@@ -24,6 +24,8 @@ pub mod limits;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]
+mod abort;
+#[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod env;

@@ -12,17 +12,16 @@ use core::future::{poll_fn, Future};
 use core::pin::pin;
 use core::task::Poll;
 use std::rc::Rc;
-use std::time::Duration;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::abort::{self, Stop};
 use crate::env;
 use crate::error::{self, Code};
 use crate::message::{to_js_array, Msg};
 use crate::registry::{self, Item};
-use crate::timer::Timer;
 use crate::token::Kind;
 
 type Rx = funnelq::Receiver<Msg>;
@@ -123,20 +122,20 @@ fn check_max(max: f64) -> Result<usize, JsValue> {
     }
 }
 
-/// Waits for the first message, unless the timer fires first (`None`). A message
-/// that is ready when the timer fires is still taken.
+/// Waits for the first message, unless `stop` (a timeout, an abort) comes first: then
+/// its rejection. A message that is ready when the stop comes is still taken.
 async fn recv_first(
     g: &mut Guard,
-    timer: Option<&Timer>,
-) -> Option<Result<Msg, funnelq::RecvError>> {
+    stop: &Stop,
+) -> Result<Result<Msg, funnelq::RecvError>, JsValue> {
     let mut fut = pin!(g.rx().recv_async());
     poll_fn(|cx| {
         if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
+            return Poll::Ready(Ok(r));
         }
-        match timer {
-            Some(t) if t.poll_fired(cx) => Poll::Ready(None),
-            _ => Poll::Pending,
+        match stop.poll(cx) {
+            Some(e) => Poll::Ready(Err(e)),
+            None => Poll::Pending,
         }
     })
     .await
@@ -144,17 +143,11 @@ async fn recv_first(
 }
 
 /// An async receive: the first message plus up to `max - 1` more that are ready;
-/// `TIMEOUT` if `timeout` passes first.
-async fn recv_async_batch(
-    mut g: Guard,
-    max: usize,
-    timeout: Option<Duration>,
-) -> Result<Vec<Msg>, JsValue> {
-    let timer = timeout.map(Timer::start);
-    let first = match recv_first(&mut g, timer.as_ref()).await {
-        Some(r) => r.map_err(|_| error::end_of_stream())?,
-        None => return Err(error::timeout()),
-    };
+/// `TIMEOUT` or an `AbortError` if `stop` comes first.
+async fn recv_async_batch(mut g: Guard, max: usize, stop: Stop) -> Result<Vec<Msg>, JsValue> {
+    let first = recv_first(&mut g, &stop)
+        .await?
+        .map_err(|_| error::end_of_stream())?;
     let mut out = vec![first];
     if max > 1 {
         let _ = g.rx().try_recv_batch(&mut out, max - 1);
@@ -217,19 +210,26 @@ impl Receiver {
         }
     }
 
-    /// Resolves with the next message; rejects with `CLOSED` at end-of-stream and
-    /// `TIMEOUT` when `timeoutMs` passes first (no message is lost: one that arrives
-    /// later is there for the next receive). Works on every thread (the wait is an
+    /// Resolves with the next message; rejects with `CLOSED` at end-of-stream,
+    /// `TIMEOUT` when the timeout passes first and an `AbortError` (`ABORT_ERR`) when
+    /// `options.signal` aborts first (no message is lost either way: one that arrives
+    /// later is there for the next receive). `options` is a timeout in milliseconds
+    /// or `{ timeout?, signal? }`. Works on every thread (the wait is an
     /// `Atomics.waitAsync`).
     #[wasm_bindgen(js_name = recvAsync, unchecked_return_type = "Promise<Uint8Array | string>")]
     pub fn recv_async(
         &self,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | AsyncOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Promise {
-        match env::timeout(timeout_ms).and_then(|t| Ok((t, self.take()?))) {
+        let prepared = abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))
+            .and_then(Stop::start)
+            .and_then(|stop| Ok((stop, self.take()?)));
+        match prepared {
             Err(e) => Promise::reject(&e),
-            Ok((timeout, g)) => future_to_promise(async move {
-                let mut msgs = recv_async_batch(g, 1, timeout).await?;
+            Ok((stop, g)) => future_to_promise(async move {
+                let mut msgs = recv_async_batch(g, 1, stop).await?;
                 Ok(msgs.pop().map_or(JsValue::UNDEFINED, Msg::into_js))
             }),
         }
@@ -280,22 +280,30 @@ impl Receiver {
     }
 
     /// Resolves with 1..=`max` messages (waits for the first); rejects with `CLOSED`
-    /// at end-of-stream and `TIMEOUT` when `timeoutMs` passes before the first.
-    /// Works on every thread.
+    /// at end-of-stream, `TIMEOUT` or an `AbortError` (`ABORT_ERR`) when the timeout
+    /// or `options.signal` comes before the first message (`options` as for
+    /// `recvAsync`). Works on every thread.
     #[wasm_bindgen(js_name = recvBatchAsync, unchecked_return_type = "Promise<Array<Uint8Array | string>>")]
     pub fn recv_batch_async(
         &self,
         max: f64,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | AsyncOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Promise {
         let prepared = check_max(max)
             .map(|max| max.min(self.closer.capacity()))
-            .and_then(|max| Ok((max, env::timeout(timeout_ms)?)))
-            .and_then(|(max, t)| Ok((max, t, self.take()?)));
+            .and_then(|max| {
+                Ok((
+                    max,
+                    Stop::start(abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))?)?,
+                ))
+            })
+            .and_then(|(max, stop)| Ok((max, stop, self.take()?)));
         match prepared {
             Err(e) => Promise::reject(&e),
-            Ok((max, timeout, g)) => future_to_promise(async move {
-                Ok(to_js_array(recv_async_batch(g, max, timeout).await?).into())
+            Ok((max, stop, g)) => future_to_promise(async move {
+                Ok(to_js_array(recv_async_batch(g, max, stop).await?).into())
             }),
         }
     }

@@ -8,11 +8,11 @@ use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::abort::{self, Stop};
 use crate::env;
 use crate::error;
 use crate::message::Msg;
 use crate::registry::{self, Item};
-use crate::timer::Timer;
 use crate::token::Kind;
 
 /// A sending handle. Clone it with `clone()`; pass it to another thread with
@@ -109,36 +109,42 @@ impl Sender {
 
     /// Sends, resolving when the message is enqueued (any thread, including a
     /// browser main thread: the wait is an `Atomics.waitAsync`). Rejects with
-    /// `CLOSED`, or `TIMEOUT` when `timeoutMs` passes first (then nothing was enqueued).
+    /// `CLOSED`, `TIMEOUT` when the timeout passes first, or an `AbortError`
+    /// (`ABORT_ERR`) when `options.signal` aborts first (nothing enqueued either way;
+    /// a signal aborted before the call rejects at once). `options` is a timeout in
+    /// milliseconds or `{ timeout?, signal? }`.
     #[wasm_bindgen(js_name = sendAsync, unchecked_return_type = "Promise<void>")]
     pub fn send_async(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] msg: JsValue,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | AsyncOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Promise {
-        let prepared = self
-            .tx()
-            .and_then(|tx| Ok((tx.clone(), Msg::from_js(&msg)?, env::timeout(timeout_ms)?)));
+        let prepared = self.tx().and_then(|tx| {
+            let msg = Msg::from_js(&msg)?;
+            let stop = Stop::start(abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))?)?;
+            Ok((tx.clone(), msg, stop))
+        });
         match prepared {
             Err(e) => Promise::reject(&e),
-            Ok((tx, msg, timeout)) => future_to_promise(async move {
-                let timer = timeout.map(Timer::start);
+            Ok((tx, msg, stop)) => future_to_promise(async move {
                 let mut fut = pin!(tx.send_async(msg));
                 let outcome = poll_fn(|cx| {
                     if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-                        return Poll::Ready(Some(r));
+                        return Poll::Ready(Ok(r));
                     }
-                    match &timer {
-                        Some(t) if t.poll_fired(cx) => Poll::Ready(None),
-                        _ => Poll::Pending,
+                    match stop.poll(cx) {
+                        Some(e) => Poll::Ready(Err(e)),
+                        None => Poll::Pending,
                     }
                 })
                 .await;
-                // On a timeout the core's SendFuture is dropped unfinished: not enqueued (S16).
-                match outcome {
-                    Some(Ok(())) => Ok(JsValue::UNDEFINED),
-                    Some(Err(_)) => Err(error::closed()),
-                    None => Err(error::timeout()),
+                // On a timeout or an abort the core's SendFuture is dropped unfinished:
+                // not enqueued (S16).
+                match outcome? {
+                    Ok(()) => Ok(JsValue::UNDEFINED),
+                    Err(_) => Err(error::closed()),
                 }
             }),
         }

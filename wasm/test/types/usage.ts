@@ -9,6 +9,7 @@ import {
   initWorker,
   Receiver,
   Sender,
+  type AsyncOptions,
   type ErrorCode,
   type Message,
   type Shared,
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
   const tx2: Sender = Sender.fromToken(token);
   const m: Message = rx.tryRecv();
   const batch: Message[] = await rx.recvBatchAsync(4, 50);
+  const opts: AsyncOptions = { timeout: 50, signal: new AbortController().signal };
+  await tx.sendAsync('e', opts);
+  const one: Message = await rx.recvAsync({ signal: AbortSignal.timeout(100) });
+  const aborted: ErrorCode = 'ABORT_ERR';
+  void [one, aborted];
   for await (const msg of rx) {
     const x: Message = msg;
     void x;
