@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what ci/test-wasm.sh needs on a fresh Debian 12 machine (idempotent, fast when done):
 #   Debian rustc-web/cargo-web/rust-web-src (1.96, std sources for -Zbuild-std) + lld-22 (wasm-ld),
-#   chromium (browser test), wasm-bindgen-cli at the Cargo.lock version, playwright-core +
-#   typescript (npm, wasm/package-lock.json).
-# --build-only: just what wasm/build.sh needs (no chromium, no npm packages).
+#   chromium (browser test), wasm-bindgen-cli at the Cargo.lock version, playwright-core,
+#   typescript and binaryen (wasm-opt for wasm/build.sh) from npm (wasm/package-lock.json).
+# --build-only: just what wasm/build.sh needs (no chromium, no npm packages: the module is
+# then built unoptimised).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_only=0
@@ -39,7 +40,8 @@ if [ "$build_only" = 1 ]; then
   echo "setup-wasm: build toolchain ok (wasm-bindgen $want, $(/usr/bin/rustc --version))"
   exit 0
 fi
-if [ ! -d wasm/node_modules/playwright-core ] || [ ! -d wasm/node_modules/typescript ]; then
+if [ ! -d wasm/node_modules/playwright-core ] || [ ! -d wasm/node_modules/typescript ] ||
+  [ ! -d wasm/node_modules/binaryen ]; then
   (cd wasm && npm ci --no-audit --no-fund)
 fi
 echo "setup-wasm: ok (wasm-bindgen $want, $(/usr/bin/rustc --version), $(chromium --version 2>/dev/null | head -1))"

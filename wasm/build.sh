@@ -8,7 +8,8 @@
 #             RUSTC_BOOTSTRAP=1 to unlock -Zbuild-std on a stable compiler;
 #   nightly - `cargo +nightly` from rustup with the rust-src component.
 # Missing pieces are installed with ci/setup-wasm.sh --build-only (apt-get, cargo install;
-# FUNNELQ_WASM_NO_SETUP=1 to only report them). FUNNELQ_WASM_OPT=1 runs wasm-opt (binaryen) when present.
+# FUNNELQ_WASM_NO_SETUP=1 to only report them). wasm-opt -O2 (binaryen, a pinned npm dev
+# dependency in wasm/) runs when present; FUNNELQ_WASM_OPT=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -86,14 +87,28 @@ fi
 
 rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name funnelq_wasm "$wasm"
-if [ "${FUNNELQ_WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null; then
-  wasm-opt -O2 --enable-threads --enable-bulk-memory --enable-mutable-globals \
+# wasm-opt: binaryen from wasm/node_modules (a pinned dev dependency: npm ci in wasm/,
+# as ci/setup-wasm.sh does), else one on PATH. An old binaryen cannot read every
+# opcode rustc emits (Debian 12's wasm-opt 108 stops at table.fill): then say so and
+# ship the module unoptimised. FUNNELQ_WASM_OPT=0 skips the step.
+optimised=""
+if [ "${FUNNELQ_WASM_OPT:-1}" != 0 ]; then
+  opt="$root/wasm/node_modules/.bin/wasm-opt"
+  [ -x "$opt" ] || opt=$(command -v wasm-opt || true)
+  if [ -z "$opt" ]; then
+    echo "build.sh: no wasm-opt (run npm ci in wasm/): the module is not optimised" >&2
+  elif "$opt" -O2 --enable-threads --enable-bulk-memory --enable-mutable-globals \
     --enable-sign-ext --enable-nontrapping-float-to-int \
-    "$out/funnelq_wasm_bg.wasm" -o "$out/funnelq_wasm_bg.wasm.opt" &&
+    "$out/funnelq_wasm_bg.wasm" -o "$out/funnelq_wasm_bg.wasm.opt"; then
     mv "$out/funnelq_wasm_bg.wasm.opt" "$out/funnelq_wasm_bg.wasm"
+    optimised=", optimised by $("$opt" --version)"
+  else
+    rm -f "$out/funnelq_wasm_bg.wasm.opt"
+    echo "build.sh: $("$opt" --version) could not optimise the module (above): it ships unoptimised" >&2
+  fi
 fi
 cp wasm/npm/package.json wasm/npm/index.js wasm/npm/index.d.ts wasm/README.md "$out/"
 rm -f "$out/.gitignore"
 version=$(awk '/^\[workspace.package\]/ { p = 1 } p && /^version *=/ { gsub(/"/, "", $3); print $3; exit }' Cargo.toml)
 sed -i "s/\"0.0.0-dev\"/\"${version:-0.0.0-dev}\"/" "$out/package.json"
-echo "build.sh: built $out ($(wc -c < "$out/funnelq_wasm_bg.wasm") bytes of wasm)"
+echo "build.sh: built $out ($(wc -c < "$out/funnelq_wasm_bg.wasm") bytes of wasm${optimised:-, not optimised})"
