@@ -9,7 +9,9 @@
 //! when the stop comes still wins: the operation is polled first.
 
 use core::cell::{Cell, RefCell};
-use core::task::{Context, Waker};
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -33,14 +35,14 @@ export interface AsyncOptions {
 "#;
 
 /// The parsed options of one async call.
-pub(crate) struct WaitOptions {
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) signal: Option<JsValue>,
+struct WaitOptions {
+    timeout: Option<Duration>,
+    signal: Option<JsValue>,
 }
 
 /// Parses `options`: `undefined`/`null`, a number of milliseconds, or
 /// `{ timeout?, signal? }`. Anything else is a `TypeError` (`INVALID`).
-pub(crate) fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
+fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
     let none = || {
         Ok(WaitOptions {
             timeout: None,
@@ -153,9 +155,11 @@ pub(crate) struct Stop {
 }
 
 impl Stop {
-    /// Arms the timeout and listens on the signal. A signal that is already aborted
-    /// is the call's rejection, before anything is enqueued or taken.
-    pub(crate) fn start(options: WaitOptions) -> Result<Stop, JsValue> {
+    /// Parses an async form's last argument (see [`wait_options`]), arms the timeout and
+    /// listens on the signal. A signal that is already aborted is the call's rejection,
+    /// before anything is enqueued or taken.
+    pub(crate) fn start(options: Option<JsValue>) -> Result<Stop, JsValue> {
+        let options = wait_options(&options.unwrap_or(JsValue::UNDEFINED))?;
         let listener = match options.signal {
             Some(signal) if Reflect::get(&signal, &"aborted".into())?.is_truthy() => {
                 return Err(abort_error(&signal));
@@ -169,9 +173,26 @@ impl Stop {
         })
     }
 
+    /// Runs `fut` until it completes, or until the timeout passes or the signal aborts:
+    /// then `fut` is dropped (the core's futures are cancel-safe) and the result is the
+    /// rejection. `fut` is polled first, so an outcome that is ready wins.
+    pub(crate) async fn run<T>(&self, fut: impl Future<Output = T>) -> Result<T, JsValue> {
+        let mut fut = pin!(fut);
+        poll_fn(|cx| {
+            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(out));
+            }
+            match self.poll(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
     /// The rejection once the timeout passed or the signal aborted; until then,
     /// wakes `cx` when either happens.
-    pub(crate) fn poll(&self, cx: &Context<'_>) -> Option<JsValue> {
+    fn poll(&self, cx: &Context<'_>) -> Option<JsValue> {
         if let Some(t) = &self.timer {
             if t.poll_fired(cx) {
                 return Some(error::timeout());

@@ -8,16 +8,13 @@
 //! (closing wakes that receive, which then drains and ends as usual).
 
 use core::cell::{Cell, RefCell};
-use core::future::{poll_fn, Future};
-use core::pin::pin;
-use core::task::Poll;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::abort::{self, Stop};
+use crate::abort::Stop;
 use crate::env;
 use crate::error::{self, Code};
 use crate::message::{to_js_array, Msg};
@@ -122,30 +119,12 @@ fn check_max(max: f64) -> Result<usize, JsValue> {
     }
 }
 
-/// Waits for the first message, unless `stop` (a timeout, an abort) comes first: then
-/// its rejection. A message that is ready when the stop comes is still taken.
-async fn recv_first(
-    g: &mut Guard,
-    stop: &Stop,
-) -> Result<Result<Msg, funnelq::RecvError>, JsValue> {
-    let mut fut = pin!(g.rx().recv_async());
-    poll_fn(|cx| {
-        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(r));
-        }
-        match stop.poll(cx) {
-            Some(e) => Poll::Ready(Err(e)),
-            None => Poll::Pending,
-        }
-    })
-    .await
-    // Dropping the core's RecvFuture here loses no message (its cancel safety).
-}
-
 /// An async receive: the first message plus up to `max - 1` more that are ready;
 /// `TIMEOUT` or an `AbortError` if `stop` comes first.
 async fn recv_async_batch(mut g: Guard, max: usize, stop: Stop) -> Result<Vec<Msg>, JsValue> {
-    let first = recv_first(&mut g, &stop)
+    // A stop drops the core's RecvFuture: no message is lost (its cancel safety).
+    let first = stop
+        .run(g.rx().recv_async())
         .await?
         .map_err(|_| error::end_of_stream())?;
     let mut out = vec![first];
@@ -223,9 +202,7 @@ impl Receiver {
             JsValue,
         >,
     ) -> Promise {
-        let prepared = abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))
-            .and_then(Stop::start)
-            .and_then(|stop| Ok((stop, self.take()?)));
+        let prepared = Stop::start(options).and_then(|stop| Ok((stop, self.take()?)));
         match prepared {
             Err(e) => Promise::reject(&e),
             Ok((stop, g)) => future_to_promise(async move {
@@ -293,12 +270,7 @@ impl Receiver {
     ) -> Promise {
         let prepared = check_max(max)
             .map(|max| max.min(self.closer.capacity()))
-            .and_then(|max| {
-                Ok((
-                    max,
-                    Stop::start(abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))?)?,
-                ))
-            })
+            .and_then(|max| Ok((max, Stop::start(options)?)))
             .and_then(|(max, stop)| Ok((max, stop, self.take()?)));
         match prepared {
             Err(e) => Promise::reject(&e),

@@ -1,14 +1,10 @@
 //! `Sender`: the JS class around `funnelq::Sender<Msg>`.
 
-use core::future::{poll_fn, Future};
-use core::pin::pin;
-use core::task::Poll;
-
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::abort::{self, Stop};
+use crate::abort::Stop;
 use crate::env;
 use crate::error;
 use crate::message::Msg;
@@ -123,25 +119,15 @@ impl Sender {
     ) -> Promise {
         let prepared = self.tx().and_then(|tx| {
             let msg = Msg::from_js(&msg)?;
-            let stop = Stop::start(abort::wait_options(&options.unwrap_or(JsValue::UNDEFINED))?)?;
+            let stop = Stop::start(options)?;
             Ok((tx.clone(), msg, stop))
         });
         match prepared {
             Err(e) => Promise::reject(&e),
             Ok((tx, msg, stop)) => future_to_promise(async move {
-                let mut fut = pin!(tx.send_async(msg));
-                let outcome = poll_fn(|cx| {
-                    if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-                        return Poll::Ready(Ok(r));
-                    }
-                    match stop.poll(cx) {
-                        Some(e) => Poll::Ready(Err(e)),
-                        None => Poll::Pending,
-                    }
-                })
-                .await;
                 // On a timeout or an abort the core's SendFuture is dropped unfinished:
                 // not enqueued (S16).
+                let outcome = stop.run(tx.send_async(msg)).await;
                 match outcome? {
                     Ok(()) => Ok(JsValue::UNDEFINED),
                     Err(_) => Err(error::closed()),
