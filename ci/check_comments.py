@@ -3,8 +3,9 @@
 comment, and every atomic ordering weaker than SeqCst an `// ORDERING:`
 comment, a few lines above it (clippy's undocumented_unsafe_blocks covers
 blocks too; this also covers the orderings, which no lint does). And the
-loom facade rule: in core/src only loom.rs names the atomics, UnsafeCell
-or crossbeam's Backoff, so `--cfg loom` swaps all of them.
+loom facade rule: in core/src only the facade (loom.rs, and the files of a
+core/src/loom/ folder beside it) names the atomics, UnsafeCell or crossbeam's
+Backoff, so `--cfg loom` swaps all of them.
 
 Usage: ci/check_comments.py [DIR ...]   (default: core/src and the bindings' src)
 """
@@ -28,6 +29,10 @@ def has_comment(lines, i, tag):
     return False
 
 
+def in_facade(path):
+    return path.name == "loom.rs" or path.parent.name == "loom"
+
+
 def check(path):
     problems = []
     lines = path.read_text().splitlines()
@@ -40,7 +45,7 @@ def check(path):
             continue
         if WEAK.search(code) and not has_comment(lines, i, "ORDERING:"):
             problems.append(f"{path}:{i + 1}: weaker-than-SeqCst ordering without an `// ORDERING:` comment")
-        if "core/src" in str(path) and path.name != "loom.rs" and FACADE.search(code):
+        if "core/src" in str(path) and not in_facade(path) and FACADE.search(code):
             problems.append(f"{path}:{i + 1}: names an atomic/UnsafeCell/Backoff outside core/src/loom.rs")
         if UNSAFE.search(code) and not has_comment(lines, i, "SAFETY:"):
             problems.append(f"{path}:{i + 1}: unsafe without a `// SAFETY:` comment")
@@ -50,7 +55,15 @@ def check(path):
 def main():
     root = pathlib.Path(__file__).resolve().parent.parent
     dirs = [pathlib.Path(d) for d in sys.argv[1:]] or [
-        root / d for d in ("core/src", "bindings-c/src", "bindings-python/src", "bindings-node/src", "wasm/src")
+        root / d for d in (
+            "core/src",
+            "bindings-common/src",
+            "bindings-c/src",
+            "bindings-python/src",
+            "bindings-node/src",
+            "wasm/src",
+            "bridges",
+        )
     ]
     problems = []
     count = 0
