@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the conformance table: a row per scenario S01–S18 of SEMANTICS.md, a
+"""Builds the conformance table: a row per scenario of SEMANTICS.md (S01–S18, S21, S22), a
 column per binding, from the test results that the test scripts leave in the
 results directory (target/conformance by default; see ci/conformance.sh).
 
@@ -46,6 +46,8 @@ SCENARIOS = {
     16: "cancellation",
     17: "interrupt",
     18: "batch",
+    21: "participant failure",
+    22: "hostile sizes",
 }
 
 # Scenarios that do not apply to a binding, with the reason shown in the table.

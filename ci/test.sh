@@ -29,6 +29,9 @@ python3 ci/check_comments.py
 step "core: unit, scenario, stress and doc tests (release)"
 cargo test -p funnelq --release 2>&1 | tee "$FUNNELQ_RESULTS/rust-tests.log"
 
+step "bindings-common (funnelq-binding): unit and doc tests"
+cargo test -p funnelq-binding --release
+
 step "core: benchmark harness smoke run"
 cargo test -p funnelq --release --benches
 
