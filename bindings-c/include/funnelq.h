@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The most messages one batch call takes (see `funnelq_max_batch`).
+#define FUNNELQ_MAX_BATCH 1048576
+
 // Flag in `funnelq_msg.flags`: the bytes at `ptr` were copied by a
 // `funnelq_send_copy*` call and are owned by funnelq; release them with
 // `funnelq_msg_free`. Without this flag `ptr` is the very pointer a
@@ -46,16 +49,21 @@ typedef enum funnelq_status {
   // A `*_timeout` call waited for the whole timeout without success;
   // nothing was enqueued / received.
   FUNNELQ_TIMEOUT = 4,
-  // A null, foreign, freed or wrong-kind handle, a null out-pointer, a
-  // capacity outside `1..=funnelq_max_capacity()`, a null data pointer with
-  // a non-zero length, or a zero batch size. Nothing was done.
+  // Not a live handle of the right kind (NULL, a pointer that is not a
+  // funnelq handle, a freed handle even if its place was taken by a newer
+  // one), a null out-pointer, a capacity outside
+  // `1..=funnelq_max_capacity()`, a null data pointer with a non-zero
+  // length, or a batch count or `max` outside its range (`max` in
+  // `1..=FUNNELQ_MAX_BATCH`, `count` at most `FUNNELQ_MAX_BATCH`). Nothing
+  // was done.
   FUNNELQ_INVALID = 5,
-  // A receive (or `funnelq_receiver_free`) was called on a receiver while
-  // another receive on it was still running in another thread. Nothing
-  // was done: a channel has one consumer at a time.
+  // A receive was called on a receiver while another receive on it was
+  // still running in another thread. Nothing was done: a channel has one
+  // consumer at a time.
   FUNNELQ_BUSY = 6,
-  // Memory for a copy (`funnelq_send_copy*`) or a handle could not be
-  // allocated. Nothing was done.
+  // Memory could not be allocated: the ring of a new channel (a capacity
+  // within range but too large for the memory available), a handle, or a
+  // copy (`funnelq_send_copy*`). Nothing was done.
   FUNNELQ_NOMEM = 7,
   // A bug inside funnelq (a Rust panic, caught at the boundary). Please
   // report it; the handle should be considered unusable.
@@ -66,13 +74,17 @@ typedef enum funnelq_status {
 // `funnelq_receiver_free`. Receives may come from any thread, one at a time
 // (a second concurrent receive gets `FUNNELQ_BUSY`); `funnelq_close`,
 // `funnelq_len`, `funnelq_capacity` and `funnelq_is_closed` may run
-// concurrently with a receive.
+// concurrently with a receive. Checked like `funnelq_sender`.
 typedef struct funnelq_receiver funnelq_receiver;
 
 // Opaque sender handle. Any number may exist per channel
 // (`funnelq_sender_clone`); each is freed with `funnelq_sender_free`. One
-// handle may be used by many threads at once, but must not be freed while a
-// call on it is running.
+// handle may be used by many threads at once.
+//
+// A handle is a checked value, not an address: NULL, any pointer that is
+// not a funnelq handle, a handle of the other kind and a freed handle all
+// give `FUNNELQ_INVALID`, and a freed handle never reaches the object that
+// later takes its place.
 typedef struct funnelq_sender funnelq_sender;
 
 // Called by funnelq for each zero-copy message that is still queued when the
@@ -120,8 +132,10 @@ extern "C" {
 // forgotten (use `funnelq_channel_new_with_drop` to release them); copied
 // messages are always freed.
 //
-// Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a bad capacity or a null
-// out-pointer (the out-pointers are then left untouched).
+// Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a capacity outside
+// `1..=funnelq_max_capacity()` or a null out-pointer; `FUNNELQ_NOMEM` if
+// a handle cannot be allocated. On any error the out-pointers are left
+// untouched and nothing needs freeing.
 //
 // # Safety
 // `tx_out` and `rx_out` must be NULL or writable.
@@ -154,7 +168,7 @@ enum funnelq_status funnelq_channel_new_with_drop(size_t capacity,
 // waits in a send or receive.
 //
 // # Safety
-// `handle` must be NULL or point to readable memory (ideally a live handle).
+// Always safe to call: `handle` is checked.
 enum funnelq_status funnelq_close(const void *handle);
 
 // Stores in `*closed_out` whether the channel is closed (by `funnelq_close`,
@@ -162,7 +176,7 @@ enum funnelq_status funnelq_close(const void *handle);
 // or receiver. Returns `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 //
 // # Safety
-// `handle` must be NULL or point to readable memory; `closed_out` NULL or writable.
+// `closed_out` must be NULL or writable.
 enum funnelq_status funnelq_is_closed(const void *handle,
                                       bool *closed_out);
 
@@ -171,7 +185,7 @@ enum funnelq_status funnelq_is_closed(const void *handle,
 // `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 //
 // # Safety
-// `handle` must be NULL or point to readable memory; `len_out` NULL or writable.
+// `len_out` must be NULL or writable.
 enum funnelq_status funnelq_len(const void *handle,
                                 size_t *len_out);
 
@@ -179,15 +193,19 @@ enum funnelq_status funnelq_len(const void *handle,
 // sender or receiver. Returns `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 //
 // # Safety
-// `handle` must be NULL or point to readable memory; `capacity_out` NULL or writable.
+// `capacity_out` must be NULL or writable.
 enum funnelq_status funnelq_capacity(const void *handle,
                                      size_t *capacity_out);
 
 // The largest capacity `funnelq_channel_new` accepts (2^30 on 64-bit
 // targets). The ring is allocated up front, so large capacities cost memory
-// (about 24 bytes per slot plus the core's stamp); an allocation failure
-// there aborts the process like any Rust allocation failure.
+// (about 32 bytes per slot).
 size_t funnelq_max_capacity(void);
+
+// The most messages one batch call takes: `count` of the send batches,
+// `max` of the receive batches (`FUNNELQ_MAX_BATCH`, 2^20). A larger value
+// gives `FUNNELQ_INVALID` before anything is read or allocated (S22).
+size_t funnelq_max_batch(void);
 
 // The library version, e.g. `"0.1.0"` (static; do not free).
 const char *funnelq_version(void);
@@ -213,19 +231,20 @@ enum funnelq_status funnelq_msg_free(struct funnelq_msg *msg);
 enum funnelq_status funnelq_msg_free_n(struct funnelq_msg *msgs,
                                        size_t count);
 
-// Frees the receiver handle. This closes the channel: senders get
-// `FUNNELQ_CLOSED` from then on (S13), and every message still queued is
-// released right away or, for messages still being sent, when the last
-// sender handle is freed: copies are freed, zero-copy pointers are passed to
-// the drop function of `funnelq_channel_new_with_drop` (if any).
+// Frees the receiver handle: from now on it gives `FUNNELQ_INVALID`. This
+// closes the channel: senders get `FUNNELQ_CLOSED` from then on (S13), and
+// every message still queued is released (copies freed, zero-copy pointers
+// passed to the drop function of `funnelq_channel_new_with_drop`, if any).
 //
-// Returns `FUNNELQ_OK`; `FUNNELQ_BUSY` if a receive on this handle is
-// running in another thread (nothing freed: close the channel, let the
-// receive return, then free); `FUNNELQ_INVALID` for NULL, a non-receiver or
-// (best effort) an already freed handle.
+// A receive running on this handle in another thread wakes (it returns
+// `FUNNELQ_CLOSED` once the queue holds nothing for it) and the receiver
+// is released when that receive returns.
+//
+// Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for NULL, a non-receiver or a
+// handle already freed.
 //
 // # Safety
-// `rx` must be NULL or point to readable memory, ideally a live receiver handle.
+// Always safe to call: `rx` is checked.
 enum funnelq_status funnelq_receiver_free(struct funnelq_receiver *rx);
 
 // Receives the next message into `*msg_out`, waiting while the channel is
@@ -236,7 +255,7 @@ enum funnelq_status funnelq_receiver_free(struct funnelq_receiver *rx);
 // with `funnelq_msg_free` (a no-op for zero-copy messages).
 //
 // # Safety
-// `rx` must be NULL or point to readable memory; `msg_out` NULL or writable.
+// `msg_out` must be NULL or writable.
 enum funnelq_status funnelq_recv(const struct funnelq_receiver *rx,
                                  struct funnelq_msg *msg_out);
 
@@ -261,7 +280,8 @@ enum funnelq_status funnelq_recv_timeout(const struct funnelq_receiver *rx,
 // order, waiting only for the first one (S18): `*count_out` is in
 // `1..=max` on `FUNNELQ_OK`. Returns `FUNNELQ_CLOSED` at end-of-stream
 // (`*count_out == 0`), `FUNNELQ_BUSY`, or `FUNNELQ_INVALID` (bad handle, NULL
-// pointers, `max == 0`). Release the messages with `funnelq_msg_free_n`.
+// pointers, `max` outside `1..=FUNNELQ_MAX_BATCH`). Release the messages
+// with `funnelq_msg_free_n`.
 //
 // # Safety
 // `msgs_out` writable for `max` elements; `count_out` NULL or writable.
@@ -293,22 +313,28 @@ enum funnelq_status funnelq_recv_batch_timeout(const struct funnelq_receiver *rx
 
 // Creates another sender handle for the same channel in `*tx_out`. The
 // channel stays open for receiving until every sender handle is freed (or
-// it is closed). Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for a bad handle
-// or a null `tx_out`.
+// it is closed). Returns `FUNNELQ_OK`, `FUNNELQ_INVALID` for a bad handle
+// or a null `tx_out`, or `FUNNELQ_NOMEM`.
 //
 // # Safety
-// `tx` must be NULL or point to readable memory; `tx_out` NULL or writable.
+// `tx_out` must be NULL or writable.
 enum funnelq_status funnelq_sender_clone(const struct funnelq_sender *tx,
                                          struct funnelq_sender **tx_out);
 
-// Frees a sender handle. When the last sender handle of a channel is freed
-// the channel closes: the receiver drains what is queued and then gets
-// `FUNNELQ_CLOSED` (S12). The handle must not be used afterwards and no call
-// on it may still be running. Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for
-// NULL, a non-sender, or (best effort) an already freed handle.
+// Frees a sender handle: from now on it gives `FUNNELQ_INVALID` (it is
+// never mistaken for a handle made later, even one that takes its place).
+// When the last sender handle of a channel is gone the channel closes: the
+// receiver drains what is queued and then gets `FUNNELQ_CLOSED` (S12).
+//
+// A call still running on this handle in another thread (a send waiting
+// for room, say) finishes normally, and the handle's share of the channel
+// is released when it returns; until then it still counts as a sender.
+//
+// Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for NULL, a non-sender, or a
+// handle already freed.
 //
 // # Safety
-// `tx` must be NULL or point to readable memory, ideally a live sender handle.
+// Always safe to call: `tx` is checked.
 enum funnelq_status funnelq_sender_free(struct funnelq_sender *tx);
 
 // Sends the pointer `ptr` with length `len` without copying (ownership of
@@ -321,7 +347,7 @@ enum funnelq_status funnelq_sender_free(struct funnelq_sender *tx);
 // pointer is still the caller's), or `FUNNELQ_INVALID` (bad handle).
 //
 // # Safety
-// `tx` must be NULL or point to readable memory.
+// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 enum funnelq_status funnelq_send(const struct funnelq_sender *tx,
                                  void *ptr,
                                  size_t len);
@@ -330,7 +356,7 @@ enum funnelq_status funnelq_send(const struct funnelq_sender *tx,
 // channel is full (nothing enqueued, the pointer is still the caller's).
 //
 // # Safety
-// `tx` must be NULL or point to readable memory.
+// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 enum funnelq_status funnelq_try_send(const struct funnelq_sender *tx,
                                      void *ptr,
                                      size_t len);
@@ -341,7 +367,7 @@ enum funnelq_status funnelq_try_send(const struct funnelq_sender *tx,
 // `FUNNELQ_TIMEOUT`; a timeout too large to represent waits forever.
 //
 // # Safety
-// `tx` must be NULL or point to readable memory.
+// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 enum funnelq_status funnelq_send_timeout(const struct funnelq_sender *tx,
                                          void *ptr,
                                          size_t len,
@@ -353,11 +379,11 @@ enum funnelq_status funnelq_send_timeout(const struct funnelq_sender *tx,
 // while the channel is full. `len` may be 0 (then `data` may be NULL).
 //
 // Returns `FUNNELQ_OK`, `FUNNELQ_CLOSED` (the copy is freed),
-// `FUNNELQ_NOMEM`, or `FUNNELQ_INVALID` (bad handle, NULL `data` with
-// `len > 0`).
+// `FUNNELQ_NOMEM` (`len` bytes cannot be allocated; nothing was read),
+// or `FUNNELQ_INVALID` (bad handle, NULL `data` with `len > 0`).
 //
 // # Safety
-// `tx` must be NULL or point to readable memory; `data` readable for `len` bytes.
+// `data` must be readable for `len` bytes.
 enum funnelq_status funnelq_send_copy(const struct funnelq_sender *tx,
                                       const void *data,
                                       size_t len);
@@ -381,13 +407,13 @@ enum funnelq_status funnelq_send_copy_timeout(const struct funnelq_sender *tx,
                                               uint64_t timeout_ns);
 
 // Sends `count` zero-copy items (`items[i].ptr`, `items[i].len`; `flags` is
-// ignored) in order, waiting for space as needed, and stores in
-// `*sent_out` how many were enqueued (a prefix of `items`).
+// ignored) in order, waiting for room as needed, and stores in
+// `*sent_out` how many were enqueued (a prefix of `items`, S18).
 //
 // Returns `FUNNELQ_OK` (all sent), `FUNNELQ_CLOSED` (the channel closed
 // part-way: items from `*sent_out` on are still the caller's), or
 // `FUNNELQ_INVALID` (bad handle, NULL `sent_out`, NULL `items` with
-// `count > 0`; nothing sent).
+// `count > 0`, `count > FUNNELQ_MAX_BATCH`; nothing sent).
 //
 // # Safety
 // `items` must be readable for `count` elements; `sent_out` NULL or writable.
@@ -408,14 +434,28 @@ enum funnelq_status funnelq_try_send_batch(const struct funnelq_sender *tx,
                                            size_t count,
                                            size_t *sent_out);
 
+// As `funnelq_send_batch`, but waits for room at most `timeout_ns`
+// nanoseconds in all: then returns `FUNNELQ_TIMEOUT`, with the prefix that
+// went in counted in `*sent_out` (the rest is still the caller's).
+//
+// # Safety
+// As `funnelq_send_batch`.
+enum funnelq_status funnelq_send_batch_timeout(const struct funnelq_sender *tx,
+                                               const struct funnelq_msg *items,
+                                               size_t count,
+                                               size_t *sent_out,
+                                               uint64_t timeout_ns);
+
 // Copies and sends `count` messages laid out back to back in `data`:
 // message `i` is `lens[i]` bytes, starting right after message `i-1`. Waits
-// for space as needed; `*sent_out` gets how many were enqueued (a prefix).
+// for room as needed; `*sent_out` gets how many were enqueued (a prefix).
 // Receivers get `FUNNELQ_MSG_OWNED` messages. The caller keeps `data`/`lens`.
 //
 // Returns `FUNNELQ_OK` (all sent), `FUNNELQ_CLOSED` (part-way; unsent copies
-// are freed), `FUNNELQ_NOMEM`, or `FUNNELQ_INVALID` (bad handle, NULL
-// `sent_out`, NULL `lens` with `count > 0`, NULL `data` with a non-zero total).
+// are freed), `FUNNELQ_NOMEM` (the copies cannot be allocated; nothing
+// sent), or `FUNNELQ_INVALID` (bad handle, NULL `sent_out`, NULL `lens`
+// with `count > 0`, `count > FUNNELQ_MAX_BATCH`, NULL `data` with a
+// non-zero total, lengths whose sum overflows `size_t`; nothing sent).
 //
 // # Safety
 // `lens` readable for `count` elements, `data` for the sum of `lens`;
@@ -435,6 +475,18 @@ enum funnelq_status funnelq_try_send_copy_batch(const struct funnelq_sender *tx,
                                                 const size_t *lens,
                                                 size_t count,
                                                 size_t *sent_out);
+
+// As `funnelq_send_copy_batch`, but waits for room at most `timeout_ns`
+// nanoseconds in all (see `funnelq_send_batch_timeout`).
+//
+// # Safety
+// As `funnelq_send_copy_batch`.
+enum funnelq_status funnelq_send_copy_batch_timeout(const struct funnelq_sender *tx,
+                                                    const void *data,
+                                                    const size_t *lens,
+                                                    size_t count,
+                                                    size_t *sent_out,
+                                                    uint64_t timeout_ns);
 
 // A static, lowercase, NUL-terminated description of a status value, for
 // messages: `funnelq_status_str(FUNNELQ_FULL)` is `"full: the channel is

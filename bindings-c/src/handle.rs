@@ -1,20 +1,26 @@
-//! Handles: tagged heap records behind the opaque C types, channel creation,
-//! and the queries that accept either kind of handle.
+//! Handles: the objects behind the opaque C types, channel creation, and
+//! the queries that accept either kind of handle. What a handle value is
+//! (and why a stale one is refused) is in `table.rs`.
 
 use crate::msg::{funnelq_drop_fn, Hook, Msg};
-use crate::status::{funnelq_status, guard};
+use crate::status::{funnelq_status, guard, ToStatus};
+use crate::table::{Kind, Table, Typed};
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_void};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use funnelq_binding::GuardedReceiver;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use funnelq_status as S;
 
 /// Opaque sender handle. Any number may exist per channel
 /// (`funnelq_sender_clone`); each is freed with `funnelq_sender_free`. One
-/// handle may be used by many threads at once, but must not be freed while a
-/// call on it is running.
+/// handle may be used by many threads at once.
+///
+/// A handle is a checked value, not an address: NULL, any pointer that is
+/// not a funnelq handle, a handle of the other kind and a freed handle all
+/// give `FUNNELQ_INVALID`, and a freed handle never reaches the object that
+/// later takes its place.
 pub struct funnelq_sender {
     _opaque: [u8; 0],
 }
@@ -23,26 +29,14 @@ pub struct funnelq_sender {
 /// `funnelq_receiver_free`. Receives may come from any thread, one at a time
 /// (a second concurrent receive gets `FUNNELQ_BUSY`); `funnelq_close`,
 /// `funnelq_len`, `funnelq_capacity` and `funnelq_is_closed` may run
-/// concurrently with a receive.
+/// concurrently with a receive. Checked like `funnelq_sender`.
 pub struct funnelq_receiver {
     _opaque: [u8; 0],
 }
 
-pub(crate) const SENDER_TAG: u64 = u64::from_be_bytes(*b"FNQ_SEND");
-pub(crate) const RECEIVER_TAG: u64 = u64::from_be_bytes(*b"FNQ_RECV");
-pub(crate) const DEAD_TAG: u64 = u64::from_be_bytes(*b"FNQ_DEAD");
-
-/// The record behind every handle: a tag word first (`repr(C)`), then the body.
-#[repr(C)]
-pub(crate) struct Tagged<B> {
-    pub(crate) tag: AtomicU64,
-    pub(crate) body: B,
-}
-
-/// What all handles of one channel share.
+/// What the handles of one channel share besides the core's channel: the
+/// drop hook, which every message still in the ring may call.
 pub(crate) struct Group {
-    /// Live C sender handles; the last `funnelq_sender_free` closes the channel.
-    pub(crate) live_senders: AtomicUsize,
     pub(crate) hook: Option<Hook>,
 }
 
@@ -54,78 +48,105 @@ impl Group {
     }
 }
 
+/// A sender handle owns one core `Sender`: the core counts the senders and
+/// closes the channel when the last one goes (S12).
 pub(crate) struct SenderBody {
     pub(crate) tx: fq::Sender<Msg>,
     // Declared after `tx`: dropped after it, so the hook outlives every Msg.
     pub(crate) group: Arc<Group>,
 }
 
+/// The receiver handle: the one guarded receiver (a second concurrent
+/// receive gets `FUNNELQ_BUSY`), and scratch for batch receives.
 pub(crate) struct ReceiverBody {
-    /// Set while a receive (or the free) owns `rx`.
-    pub(crate) busy: AtomicBool,
-    pub(crate) rx: UnsafeCell<fq::Receiver<Msg>>,
-    /// Scratch for batch receives, used only while `busy` is held.
+    pub(crate) rx: GuardedReceiver<Msg>,
+    /// Scratch for batch receives, used only while a claim on `rx` is held.
     pub(crate) buf: UnsafeCell<Vec<Msg>>,
-    /// A sender that never sends: it serves close/len/is_closed from the
-    /// receiver side without touching `rx` (a receive may hold it), while the
-    /// end-of-stream of S12 comes from the last *C* sender's free.
-    pub(crate) closer: fq::Sender<Msg>,
-    /// Keeps the drop hook alive while `rx` may still drop messages.
+    // Declared after `rx`: dropped after it, so the hook outlives every Msg.
     pub(crate) _group: Arc<Group>,
 }
 
-/// Reads the tag of a handle-like pointer, if it can be a handle at all.
-fn tag_of(h: *const c_void) -> Option<u64> {
-    if h.is_null() || (h as usize) % core::mem::align_of::<AtomicU64>() != 0 {
-        return None;
-    }
-    // SAFETY: h is non-null and aligned; the C contract is that a handle
-    // argument points to a live funnelq handle or at least to readable memory.
-    // The word is read atomically, so a racing free (a caller bug) is at worst
-    // reported as FUNNELQ_INVALID rather than a torn read.
-    // ORDERING: Acquire pairs with the Release of the tag CAS in the free
-    // functions (a freed tag is seen with the free's effects); creation is
-    // published to other threads by whatever hands them the pointer.
-    Some(unsafe { (*h.cast::<AtomicU64>()).load(Ordering::Acquire) })
+// SAFETY: `buf` is only touched by the holder of a claim on `rx` (one
+// thread at a time, handed over with the claim's Acquire/Release); the rest
+// is `Sync` already.
+unsafe impl Sync for ReceiverBody {}
+
+/// What a handle value designates.
+pub(crate) enum Body {
+    Sender(SenderBody),
+    Receiver(ReceiverBody),
 }
 
-/// The sender body behind `h`, if `h` is a live sender handle.
-pub(crate) fn sender<'a>(h: *const funnelq_sender) -> Result<&'a SenderBody, S> {
-    match tag_of(h.cast()) {
-        Some(SENDER_TAG) => {
-            // SAFETY: the tag says h is a live Tagged<SenderBody> from
-            // funnelq_channel_new / funnelq_sender_clone.
-            Ok(unsafe { &(*h.cast::<Tagged<SenderBody>>()).body })
+impl Typed for Body {
+    fn kind(&self) -> Kind {
+        match self {
+            Body::Sender(_) => Kind::Sender,
+            Body::Receiver(_) => Kind::Receiver,
         }
-        _ => Err(S::FUNNELQ_INVALID),
     }
 }
 
-/// The receiver body behind `h`, if `h` is a live receiver handle.
-pub(crate) fn receiver<'a>(h: *const funnelq_receiver) -> Result<&'a ReceiverBody, S> {
-    match tag_of(h.cast()) {
-        Some(RECEIVER_TAG) => {
-            // SAFETY: the tag says h is a live Tagged<ReceiverBody> from
-            // funnelq_channel_new.
-            Ok(unsafe { &(*h.cast::<Tagged<ReceiverBody>>()).body })
-        }
-        _ => Err(S::FUNNELQ_INVALID),
+/// Every handle of the process.
+pub(crate) static HANDLES: Table<Body> = Table::new();
+
+/// Runs `f` inside the sender `h` (it cannot be destroyed meanwhile).
+pub(crate) fn with_sender<R>(
+    h: *const funnelq_sender,
+    f: impl FnOnce(&SenderBody) -> Result<R, S>,
+) -> Result<R, S> {
+    let body = HANDLES.enter(h as usize, Kind::Sender)?;
+    match &*body {
+        Body::Sender(b) => f(b),
+        Body::Receiver(_) => Err(S::FUNNELQ_INTERNAL), // the table checked the kind
     }
 }
 
-/// A `Sender` usable for close/len/capacity/is_closed, from either handle kind.
-fn any_side<'a>(h: *const c_void) -> Result<&'a fq::Sender<Msg>, S> {
-    match tag_of(h) {
-        Some(SENDER_TAG) => sender(h.cast()).map(|b| &b.tx),
-        Some(RECEIVER_TAG) => receiver(h.cast()).map(|b| &b.closer),
-        _ => Err(S::FUNNELQ_INVALID),
+/// Runs `f` inside the receiver `h` (it cannot be destroyed meanwhile).
+pub(crate) fn with_receiver<R>(
+    h: *const funnelq_receiver,
+    f: impl FnOnce(&ReceiverBody) -> Result<R, S>,
+) -> Result<R, S> {
+    let body = HANDLES.enter(h as usize, Kind::Receiver)?;
+    match &*body {
+        Body::Receiver(b) => f(b),
+        Body::Sender(_) => Err(S::FUNNELQ_INTERNAL), // the table checked the kind
     }
 }
 
-/// Turns a timeout in nanoseconds into a deadline; `None` means "too far to
-/// represent": wait without a deadline.
-pub(crate) fn deadline(timeout_ns: u64) -> Option<Instant> {
-    Instant::now().checked_add(Duration::from_nanos(timeout_ns))
+/// What close/len/capacity/is_closed need, from either kind of handle.
+enum Side<'a> {
+    Tx(&'a fq::Sender<Msg>),
+    /// The receiver's `Closer`: usable while a receive holds the receiver.
+    Rx(&'a GuardedReceiver<Msg>),
+}
+
+/// Runs `f` inside handle `h` of either kind.
+fn with_side<R>(h: *const c_void, f: impl FnOnce(Side<'_>) -> R) -> Result<R, S> {
+    let (_, body) = HANDLES.enter_any(h as usize)?;
+    Ok(match &*body {
+        Body::Sender(b) => f(Side::Tx(&b.tx)),
+        Body::Receiver(b) => f(Side::Rx(&b.rx)),
+    })
+}
+
+/// A handle value as the C pointer type `P`.
+pub(crate) fn handle_ptr<P>(h: usize) -> *mut P {
+    // A handle is a number, never dereferenced (see table.rs).
+    h as *mut P
+}
+
+/// How a call waits: for ever, not at all, or at most some nanoseconds.
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    Forever,
+    No,
+    Ns(u64),
+}
+
+/// A C timeout in nanoseconds; the core waits for ever when the deadline it
+/// makes from it is too far to represent.
+pub(crate) fn timeout(ns: u64) -> Duration {
+    Duration::from_nanos(ns)
 }
 
 /// Writes `v` to an out-pointer, or fails with FUNNELQ_INVALID if it is null.
@@ -147,8 +168,10 @@ pub(crate) fn out<T>(p: *mut T, v: T) -> Result<(), S> {
 /// forgotten (use `funnelq_channel_new_with_drop` to release them); copied
 /// messages are always freed.
 ///
-/// Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a bad capacity or a null
-/// out-pointer (the out-pointers are then left untouched).
+/// Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a capacity outside
+/// `1..=funnelq_max_capacity()` or a null out-pointer; `FUNNELQ_NOMEM` if
+/// a handle cannot be allocated. On any error the out-pointers are left
+/// untouched and nothing needs freeing.
 ///
 /// # Safety
 /// `tx_out` and `rx_out` must be NULL or writable.
@@ -184,31 +207,24 @@ pub unsafe extern "C" fn funnelq_channel_new_with_drop(
         if tx_out.is_null() || rx_out.is_null() {
             return Err(S::FUNNELQ_INVALID);
         }
-        let (tx, rx) = fq::try_channel::<Msg>(capacity).map_err(|_| S::FUNNELQ_INVALID)?;
+        let (tx, rx) = fq::try_channel::<Msg>(capacity).map_err(|e| e.status())?;
         let group = Arc::new(Group {
-            live_senders: AtomicUsize::new(1),
             hook: drop_fn.map(|f| Hook { f, ctx }),
         });
-        let closer = tx.clone();
-        let tx = Box::new(Tagged {
-            tag: AtomicU64::new(SENDER_TAG),
-            body: SenderBody {
-                tx,
-                group: group.clone(),
-            },
-        });
-        let rx = Box::new(Tagged {
-            tag: AtomicU64::new(RECEIVER_TAG),
-            body: ReceiverBody {
-                busy: AtomicBool::new(false),
-                rx: UnsafeCell::new(rx),
-                buf: UnsafeCell::new(Vec::new()),
-                closer,
-                _group: group,
-            },
-        });
-        out(tx_out, Box::into_raw(tx).cast::<funnelq_sender>())?;
-        out(rx_out, Box::into_raw(rx).cast::<funnelq_receiver>())?;
+        let rx = HANDLES.insert(Body::Receiver(ReceiverBody {
+            rx: GuardedReceiver::new(rx),
+            buf: UnsafeCell::new(Vec::new()),
+            _group: group.clone(),
+        }))?;
+        let tx = match HANDLES.insert(Body::Sender(SenderBody { tx, group })) {
+            Ok(tx) => tx,
+            Err(s) => {
+                HANDLES.free(rx, Kind::Receiver, |_| {});
+                return Err(s);
+            }
+        };
+        out(tx_out, handle_ptr(tx))?;
+        out(rx_out, handle_ptr(rx))?;
         Ok(())
     })
 }
@@ -222,11 +238,14 @@ pub unsafe extern "C" fn funnelq_channel_new_with_drop(
 /// waits in a send or receive.
 ///
 /// # Safety
-/// `handle` must be NULL or point to readable memory (ideally a live handle).
+/// Always safe to call: `handle` is checked.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_close(handle: *const c_void) -> funnelq_status {
     guard(|| {
-        any_side(handle)?.close();
+        with_side(handle, |side| match side {
+            Side::Tx(tx) => tx.close(),
+            Side::Rx(rx) => rx.close(),
+        })?;
         Ok(())
     })
 }
@@ -236,14 +255,17 @@ pub unsafe extern "C" fn funnelq_close(handle: *const c_void) -> funnelq_status 
 /// or receiver. Returns `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 ///
 /// # Safety
-/// `handle` must be NULL or point to readable memory; `closed_out` NULL or writable.
+/// `closed_out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_is_closed(
     handle: *const c_void,
     closed_out: *mut bool,
 ) -> funnelq_status {
     guard(|| {
-        let closed = any_side(handle)?.is_closed();
+        let closed = with_side(handle, |side| match side {
+            Side::Tx(tx) => tx.is_closed(),
+            Side::Rx(rx) => rx.is_closed(),
+        })?;
         out(closed_out, closed)
     })
 }
@@ -253,11 +275,14 @@ pub unsafe extern "C" fn funnelq_is_closed(
 /// `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 ///
 /// # Safety
-/// `handle` must be NULL or point to readable memory; `len_out` NULL or writable.
+/// `len_out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_len(handle: *const c_void, len_out: *mut usize) -> funnelq_status {
     guard(|| {
-        let len = any_side(handle)?.len();
+        let len = with_side(handle, |side| match side {
+            Side::Tx(tx) => tx.len(),
+            Side::Rx(rx) => rx.len(),
+        })?;
         out(len_out, len)
     })
 }
@@ -266,25 +291,46 @@ pub unsafe extern "C" fn funnelq_len(handle: *const c_void, len_out: *mut usize)
 /// sender or receiver. Returns `FUNNELQ_OK` or `FUNNELQ_INVALID`.
 ///
 /// # Safety
-/// `handle` must be NULL or point to readable memory; `capacity_out` NULL or writable.
+/// `capacity_out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_capacity(
     handle: *const c_void,
     capacity_out: *mut usize,
 ) -> funnelq_status {
     guard(|| {
-        let cap = any_side(handle)?.capacity();
+        let cap = with_side(handle, |side| match side {
+            Side::Tx(tx) => tx.capacity(),
+            Side::Rx(rx) => rx.capacity(),
+        })?;
         out(capacity_out, cap)
     })
 }
 
 /// The largest capacity `funnelq_channel_new` accepts (2^30 on 64-bit
 /// targets). The ring is allocated up front, so large capacities cost memory
-/// (about 24 bytes per slot plus the core's stamp); an allocation failure
-/// there aborts the process like any Rust allocation failure.
+/// (about 32 bytes per slot).
 #[no_mangle]
 pub extern "C" fn funnelq_max_capacity() -> usize {
     fq::MAX_CAPACITY
+}
+
+/// The most messages one batch call takes: `count` of the send batches,
+/// `max` of the receive batches (`FUNNELQ_MAX_BATCH`, 2^20). A larger value
+/// gives `FUNNELQ_INVALID` before anything is read or allocated (S22).
+#[no_mangle]
+pub extern "C" fn funnelq_max_batch() -> usize {
+    FUNNELQ_MAX_BATCH
+}
+
+/// The most messages one batch call takes (see `funnelq_max_batch`).
+pub const FUNNELQ_MAX_BATCH: usize = 1048576;
+
+// The C limit is the one every binding shares.
+const _: () = assert!(FUNNELQ_MAX_BATCH == funnelq_binding::limits::MAX_BATCH);
+
+/// Checks a batch count or `max` against `FUNNELQ_MAX_BATCH`.
+pub(crate) fn batch_len(n: usize) -> Result<usize, S> {
+    funnelq_binding::limits::batch_len(n).map_err(|_| S::FUNNELQ_INVALID)
 }
 
 /// The library version, e.g. `"0.1.0"` (static; do not free).

@@ -1,87 +1,75 @@
 //! Sender handles: clone, free, and the send family.
 
-use crate::handle::{deadline, out, sender, SenderBody, Tagged, DEAD_TAG, SENDER_TAG};
+use crate::handle::{
+    batch_len, funnelq_sender, handle_ptr, out, timeout, with_sender, Body, SenderBody, Wait,
+    HANDLES,
+};
 use crate::msg::{funnelq_msg, Msg};
 use crate::status::{funnelq_status, guard, ToStatus};
+use crate::table::Kind;
 use core::ffi::c_void;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use funnelq_status as S;
 
 /// Creates another sender handle for the same channel in `*tx_out`. The
 /// channel stays open for receiving until every sender handle is freed (or
-/// it is closed). Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for a bad handle
-/// or a null `tx_out`.
+/// it is closed). Returns `FUNNELQ_OK`, `FUNNELQ_INVALID` for a bad handle
+/// or a null `tx_out`, or `FUNNELQ_NOMEM`.
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory; `tx_out` NULL or writable.
+/// `tx_out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_sender_clone(
     tx: *const funnelq_sender,
     tx_out: *mut *mut funnelq_sender,
 ) -> funnelq_status {
     guard(|| {
-        let body = sender(tx)?;
+        let body = with_sender(tx, |b| {
+            Ok(SenderBody {
+                tx: b.tx.clone(),
+                group: b.group.clone(),
+            })
+        })?;
         if tx_out.is_null() {
             return Err(S::FUNNELQ_INVALID);
         }
-        // ORDERING: Relaxed as for Arc::clone: the caller holds a live sender,
-        // so the count cannot reach zero concurrently.
-        body.group.live_senders.fetch_add(1, Ordering::Relaxed);
-        let new = Box::new(Tagged {
-            tag: AtomicU64::new(SENDER_TAG),
-            body: SenderBody {
-                tx: body.tx.clone(),
-                group: body.group.clone(),
-            },
-        });
-        out(tx_out, Box::into_raw(new).cast::<funnelq_sender>())
+        let h = HANDLES.insert(Body::Sender(body))?;
+        out(tx_out, handle_ptr(h))
     })
 }
 
-/// Frees a sender handle. When the last sender handle of a channel is freed
-/// the channel closes: the receiver drains what is queued and then gets
-/// `FUNNELQ_CLOSED` (S12). The handle must not be used afterwards and no call
-/// on it may still be running. Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for
-/// NULL, a non-sender, or (best effort) an already freed handle.
+/// Frees a sender handle: from now on it gives `FUNNELQ_INVALID` (it is
+/// never mistaken for a handle made later, even one that takes its place).
+/// When the last sender handle of a channel is gone the channel closes: the
+/// receiver drains what is queued and then gets `FUNNELQ_CLOSED` (S12).
+///
+/// A call still running on this handle in another thread (a send waiting
+/// for room, say) finishes normally, and the handle's share of the channel
+/// is released when it returns; until then it still counts as a sender.
+///
+/// Returns `FUNNELQ_OK`, or `FUNNELQ_INVALID` for NULL, a non-sender, or a
+/// handle already freed.
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory, ideally a live sender handle.
+/// Always safe to call: `tx` is checked.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_sender_free(tx: *mut funnelq_sender) -> funnelq_status {
-    guard(|| {
-        sender(tx)?;
-        // SAFETY: `sender` checked that tx is a live, aligned Tagged<SenderBody>.
-        let tagged = unsafe { &*tx.cast::<Tagged<SenderBody>>() };
-        // Claim the handle: of two racing frees only one wins.
-        // ORDERING: AcqRel on success orders the free after the handle's
-        // earlier uses; Acquire on failure pairs with the winner's CAS.
-        tagged
-            .tag
-            .compare_exchange(SENDER_TAG, DEAD_TAG, Ordering::AcqRel, Ordering::Acquire)
-            .map_err(|_| S::FUNNELQ_INVALID)?;
-        // SAFETY: we won the tag, so we own the box made by Box::into_raw.
-        let boxed = unsafe { Box::from_raw(tx.cast::<Tagged<SenderBody>>()) };
-        // ORDERING: AcqRel as for Arc::drop: the last free sees every other
-        // sender's sends before it closes the channel.
-        if boxed.body.group.live_senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            boxed.body.tx.close();
-        }
-        drop(boxed);
-        Ok(())
+    guard(|| match HANDLES.free(tx as usize, Kind::Sender, |_| {}) {
+        S::FUNNELQ_OK => Ok(()),
+        s => Err(s),
     })
 }
 
-use crate::handle::funnelq_sender;
-
-fn send_one(body: &SenderBody, msg: Msg, deadline_ns: Option<u64>) -> Result<(), S> {
-    let r = match deadline_ns.map(deadline) {
-        Some(Some(d)) => body
-            .tx
-            .send_deadline(msg, d)
-            .map_err(|e| (e.status(), e.into_inner())),
-        // No timeout given, or one too long to represent: wait without deadline.
-        _ => body.tx.send(msg).map_err(|e| (e.status(), e.into_inner())),
+/// Sends one message with the core's form for `wait`; a message that did
+/// not go in is handed back (a copy freed, a zero-copy pointer the caller's).
+fn send_one(b: &SenderBody, msg: Msg, wait: Wait) -> Result<(), S> {
+    let r = match wait {
+        Wait::Forever => b.tx.send(msg).map_err(|e| (e.status(), e.into_inner())),
+        Wait::No => b.tx.try_send(msg).map_err(|e| (e.status(), e.into_inner())),
+        Wait::Ns(ns) => {
+            b.tx.send_timeout(msg, timeout(ns))
+                .map_err(|e| (e.status(), e.into_inner()))
+        }
     };
     r.map_err(|(s, m)| {
         m.give_back();
@@ -89,12 +77,9 @@ fn send_one(body: &SenderBody, msg: Msg, deadline_ns: Option<u64>) -> Result<(),
     })
 }
 
-fn try_send_one(body: &SenderBody, msg: Msg) -> Result<(), S> {
-    body.tx.try_send(msg).map_err(|e| {
-        let s = e.status();
-        e.into_inner().give_back();
-        s
-    })
+/// A zero-copy message for sender `b`.
+fn borrowed(b: &SenderBody, ptr: *mut c_void, len: usize) -> Msg {
+    Msg::borrowed(ptr, len, b.group.hook_ptr())
 }
 
 /// Sends the pointer `ptr` with length `len` without copying (ownership of
@@ -107,34 +92,28 @@ fn try_send_one(body: &SenderBody, msg: Msg) -> Result<(), S> {
 /// pointer is still the caller's), or `FUNNELQ_INVALID` (bad handle).
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory.
+/// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_send(
     tx: *const funnelq_sender,
     ptr: *mut c_void,
     len: usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        send_one(body, Msg::borrowed(ptr, len, body.group.hook_ptr()), None)
-    })
+    guard(|| with_sender(tx, |b| send_one(b, borrowed(b, ptr, len), Wait::Forever)))
 }
 
 /// As `funnelq_send`, but never waits: returns `FUNNELQ_FULL` when the
 /// channel is full (nothing enqueued, the pointer is still the caller's).
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory.
+/// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_try_send(
     tx: *const funnelq_sender,
     ptr: *mut c_void,
     len: usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        try_send_one(body, Msg::borrowed(ptr, len, body.group.hook_ptr()))
-    })
+    guard(|| with_sender(tx, |b| send_one(b, borrowed(b, ptr, len), Wait::No)))
 }
 
 /// As `funnelq_send`, but waits at most `timeout_ns` nanoseconds; then
@@ -143,7 +122,7 @@ pub unsafe extern "C" fn funnelq_try_send(
 /// `FUNNELQ_TIMEOUT`; a timeout too large to represent waits forever.
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory.
+/// Always safe to call: `tx` is checked and `ptr` never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_send_timeout(
     tx: *const funnelq_sender,
@@ -152,12 +131,9 @@ pub unsafe extern "C" fn funnelq_send_timeout(
     timeout_ns: u64,
 ) -> funnelq_status {
     guard(|| {
-        let body = sender(tx)?;
-        send_one(
-            body,
-            Msg::borrowed(ptr, len, body.group.hook_ptr()),
-            Some(timeout_ns),
-        )
+        with_sender(tx, |b| {
+            send_one(b, borrowed(b, ptr, len), Wait::Ns(timeout_ns))
+        })
     })
 }
 
@@ -167,11 +143,11 @@ pub unsafe extern "C" fn funnelq_send_timeout(
 /// while the channel is full. `len` may be 0 (then `data` may be NULL).
 ///
 /// Returns `FUNNELQ_OK`, `FUNNELQ_CLOSED` (the copy is freed),
-/// `FUNNELQ_NOMEM`, or `FUNNELQ_INVALID` (bad handle, NULL `data` with
-/// `len > 0`).
+/// `FUNNELQ_NOMEM` (`len` bytes cannot be allocated; nothing was read),
+/// or `FUNNELQ_INVALID` (bad handle, NULL `data` with `len > 0`).
 ///
 /// # Safety
-/// `tx` must be NULL or point to readable memory; `data` readable for `len` bytes.
+/// `data` must be readable for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn funnelq_send_copy(
     tx: *const funnelq_sender,
@@ -179,10 +155,11 @@ pub unsafe extern "C" fn funnelq_send_copy(
     len: usize,
 ) -> funnelq_status {
     guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: the caller guarantees data is readable for len bytes.
-        let m = unsafe { Msg::copy(data, len) }?;
-        send_one(body, m, None)
+        with_sender(tx, |b| {
+            // SAFETY: the caller guarantees data is readable for len bytes.
+            let m = unsafe { Msg::copy(data, len) }?;
+            send_one(b, m, Wait::Forever)
+        })
     })
 }
 
@@ -197,10 +174,11 @@ pub unsafe extern "C" fn funnelq_try_send_copy(
     len: usize,
 ) -> funnelq_status {
     guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: the caller guarantees data is readable for len bytes.
-        let m = unsafe { Msg::copy(data, len) }?;
-        try_send_one(body, m)
+        with_sender(tx, |b| {
+            // SAFETY: the caller guarantees data is readable for len bytes.
+            let m = unsafe { Msg::copy(data, len) }?;
+            send_one(b, m, Wait::No)
+        })
     })
 }
 
@@ -217,21 +195,22 @@ pub unsafe extern "C" fn funnelq_send_copy_timeout(
     timeout_ns: u64,
 ) -> funnelq_status {
     guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: the caller guarantees data is readable for len bytes.
-        let m = unsafe { Msg::copy(data, len) }?;
-        send_one(body, m, Some(timeout_ns))
+        with_sender(tx, |b| {
+            // SAFETY: the caller guarantees data is readable for len bytes.
+            let m = unsafe { Msg::copy(data, len) }?;
+            send_one(b, m, Wait::Ns(timeout_ns))
+        })
     })
 }
 
 /// Sends `count` zero-copy items (`items[i].ptr`, `items[i].len`; `flags` is
-/// ignored) in order, waiting for space as needed, and stores in
-/// `*sent_out` how many were enqueued (a prefix of `items`).
+/// ignored) in order, waiting for room as needed, and stores in
+/// `*sent_out` how many were enqueued (a prefix of `items`, S18).
 ///
 /// Returns `FUNNELQ_OK` (all sent), `FUNNELQ_CLOSED` (the channel closed
 /// part-way: items from `*sent_out` on are still the caller's), or
 /// `FUNNELQ_INVALID` (bad handle, NULL `sent_out`, NULL `items` with
-/// `count > 0`; nothing sent).
+/// `count > 0`, `count > FUNNELQ_MAX_BATCH`; nothing sent).
 ///
 /// # Safety
 /// `items` must be readable for `count` elements; `sent_out` NULL or writable.
@@ -242,12 +221,8 @@ pub unsafe extern "C" fn funnelq_send_batch(
     count: usize,
     sent_out: *mut usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: forwarded contract on items/count.
-        let batch = unsafe { borrowed_batch(body, items, count, sent_out) }?;
-        finish_batch(body, batch, count, sent_out, true)
-    })
+    // SAFETY: forwarded contract on items/count/sent_out.
+    guard(|| unsafe { borrowed_batch(tx, items, count, sent_out, Wait::Forever) })
 }
 
 /// As `funnelq_send_batch`, but never waits: enqueues the longest prefix that
@@ -264,22 +239,38 @@ pub unsafe extern "C" fn funnelq_try_send_batch(
     count: usize,
     sent_out: *mut usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: forwarded contract on items/count.
-        let batch = unsafe { borrowed_batch(body, items, count, sent_out) }?;
-        finish_batch(body, batch, count, sent_out, false)
-    })
+    // SAFETY: forwarded contract on items/count/sent_out.
+    guard(|| unsafe { borrowed_batch(tx, items, count, sent_out, Wait::No) })
+}
+
+/// As `funnelq_send_batch`, but waits for room at most `timeout_ns`
+/// nanoseconds in all: then returns `FUNNELQ_TIMEOUT`, with the prefix that
+/// went in counted in `*sent_out` (the rest is still the caller's).
+///
+/// # Safety
+/// As `funnelq_send_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn funnelq_send_batch_timeout(
+    tx: *const funnelq_sender,
+    items: *const funnelq_msg,
+    count: usize,
+    sent_out: *mut usize,
+    timeout_ns: u64,
+) -> funnelq_status {
+    // SAFETY: forwarded contract on items/count/sent_out.
+    guard(|| unsafe { borrowed_batch(tx, items, count, sent_out, Wait::Ns(timeout_ns)) })
 }
 
 /// Copies and sends `count` messages laid out back to back in `data`:
 /// message `i` is `lens[i]` bytes, starting right after message `i-1`. Waits
-/// for space as needed; `*sent_out` gets how many were enqueued (a prefix).
+/// for room as needed; `*sent_out` gets how many were enqueued (a prefix).
 /// Receivers get `FUNNELQ_MSG_OWNED` messages. The caller keeps `data`/`lens`.
 ///
 /// Returns `FUNNELQ_OK` (all sent), `FUNNELQ_CLOSED` (part-way; unsent copies
-/// are freed), `FUNNELQ_NOMEM`, or `FUNNELQ_INVALID` (bad handle, NULL
-/// `sent_out`, NULL `lens` with `count > 0`, NULL `data` with a non-zero total).
+/// are freed), `FUNNELQ_NOMEM` (the copies cannot be allocated; nothing
+/// sent), or `FUNNELQ_INVALID` (bad handle, NULL `sent_out`, NULL `lens`
+/// with `count > 0`, `count > FUNNELQ_MAX_BATCH`, NULL `data` with a
+/// non-zero total, lengths whose sum overflows `size_t`; nothing sent).
 ///
 /// # Safety
 /// `lens` readable for `count` elements, `data` for the sum of `lens`;
@@ -292,12 +283,8 @@ pub unsafe extern "C" fn funnelq_send_copy_batch(
     count: usize,
     sent_out: *mut usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: forwarded contract on data/lens/count.
-        let batch = unsafe { copied_batch(data, lens, count, sent_out) }?;
-        finish_batch(body, batch, count, sent_out, true)
-    })
+    // SAFETY: forwarded contract on data/lens/count/sent_out.
+    guard(|| unsafe { copied_batch(tx, data, lens, count, sent_out, Wait::Forever) })
 }
 
 /// As `funnelq_send_copy_batch`, but never waits (see `funnelq_try_send_batch`).
@@ -312,79 +299,116 @@ pub unsafe extern "C" fn funnelq_try_send_copy_batch(
     count: usize,
     sent_out: *mut usize,
 ) -> funnelq_status {
-    guard(|| {
-        let body = sender(tx)?;
-        // SAFETY: forwarded contract on data/lens/count.
-        let batch = unsafe { copied_batch(data, lens, count, sent_out) }?;
-        finish_batch(body, batch, count, sent_out, false)
-    })
+    // SAFETY: forwarded contract on data/lens/count/sent_out.
+    guard(|| unsafe { copied_batch(tx, data, lens, count, sent_out, Wait::No) })
 }
 
+/// As `funnelq_send_copy_batch`, but waits for room at most `timeout_ns`
+/// nanoseconds in all (see `funnelq_send_batch_timeout`).
+///
 /// # Safety
-/// `items` readable for `count` elements.
-unsafe fn borrowed_batch(
-    body: &SenderBody,
-    items: *const funnelq_msg,
-    count: usize,
-    sent_out: *mut usize,
-) -> Result<Vec<Msg>, S> {
-    out(sent_out, 0)?;
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    if items.is_null() {
-        return Err(S::FUNNELQ_INVALID);
-    }
-    // SAFETY: the caller guarantees `count` readable items.
-    let items = unsafe { core::slice::from_raw_parts(items, count) };
-    let hook = body.group.hook_ptr();
-    Ok(items
-        .iter()
-        .map(|m| Msg::borrowed(m.ptr, m.len, hook))
-        .collect())
-}
-
-/// # Safety
-/// `lens` readable for `count` elements, `data` for their sum.
-unsafe fn copied_batch(
+/// As `funnelq_send_copy_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn funnelq_send_copy_batch_timeout(
+    tx: *const funnelq_sender,
     data: *const c_void,
     lens: *const usize,
     count: usize,
     sent_out: *mut usize,
-) -> Result<Vec<Msg>, S> {
-    out(sent_out, 0)?;
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    if lens.is_null() {
-        return Err(S::FUNNELQ_INVALID);
-    }
-    // SAFETY: the caller guarantees `count` readable lengths.
-    let lens = unsafe { core::slice::from_raw_parts(lens, count) };
-    // SAFETY: the caller guarantees `data` is readable for the sum of lens.
-    unsafe { Msg::copy_batch(data, lens) }
+    timeout_ns: u64,
+) -> funnelq_status {
+    // SAFETY: forwarded contract on data/lens/count/sent_out.
+    guard(|| unsafe { copied_batch(tx, data, lens, count, sent_out, Wait::Ns(timeout_ns)) })
 }
 
-fn finish_batch(
-    body: &SenderBody,
-    mut batch: Vec<Msg>,
+/// Checks the arguments every batch send shares, in the order that reads
+/// nothing before the checks: handle, `sent_out` (zeroed), `count`.
+fn batch_args(sent_out: *mut usize, count: usize, list: *const c_void) -> Result<(), S> {
+    out(sent_out, 0)?;
+    batch_len(count)?;
+    if count > 0 && list.is_null() {
+        return Err(S::FUNNELQ_INVALID);
+    }
+    Ok(())
+}
+
+/// # Safety
+/// `items` readable for `count` elements; `sent_out` NULL or writable.
+unsafe fn borrowed_batch(
+    tx: *const funnelq_sender,
+    items: *const funnelq_msg,
     count: usize,
     sent_out: *mut usize,
-    wait: bool,
+    wait: Wait,
 ) -> Result<(), S> {
-    if count == 0 {
-        return Ok(());
-    }
-    let r = if wait {
-        body.tx
-            .send_batch(&mut batch)
-            .map(|_| ())
-            .map_err(|e| e.status())
-    } else {
-        body.tx
-            .try_send_batch(&mut batch)
-            .map(|_| ())
-            .map_err(|e| e.status())
+    with_sender(tx, |b| {
+        batch_args(sent_out, count, items.cast())?;
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: the caller guarantees `count` readable items; count is
+        // within FUNNELQ_MAX_BATCH.
+        let items = unsafe { core::slice::from_raw_parts(items, count) };
+        let hook = b.group.hook_ptr();
+        let mut batch = Vec::new();
+        batch
+            .try_reserve_exact(count)
+            .map_err(|_| S::FUNNELQ_NOMEM)?;
+        batch.extend(items.iter().map(|m| Msg::borrowed(m.ptr, m.len, hook)));
+        send_batch(b, batch, sent_out, wait)
+    })
+}
+
+/// # Safety
+/// `lens` readable for `count` elements, `data` for their sum; `sent_out`
+/// NULL or writable.
+unsafe fn copied_batch(
+    tx: *const funnelq_sender,
+    data: *const c_void,
+    lens: *const usize,
+    count: usize,
+    sent_out: *mut usize,
+    wait: Wait,
+) -> Result<(), S> {
+    with_sender(tx, |b| {
+        batch_args(sent_out, count, lens.cast())?;
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: the caller guarantees `count` readable lengths; count is
+        // within FUNNELQ_MAX_BATCH.
+        let lens = unsafe { core::slice::from_raw_parts(lens, count) };
+        // SAFETY: the caller guarantees `data` is readable for the sum of lens.
+        let batch = unsafe { Msg::copy_batch(data, lens) }?;
+        send_batch(b, batch, sent_out, wait)
+    })
+}
+
+/// Sends `batch` with the core's batch form for `wait`; what did not go in
+/// is handed back (copies freed, zero-copy pointers the caller's again).
+fn send_batch(
+    b: &SenderBody,
+    mut batch: Vec<Msg>,
+    sent_out: *mut usize,
+    wait: Wait,
+) -> Result<(), S> {
+    let count = batch.len();
+    let r = match wait {
+        Wait::Forever => {
+            b.tx.send_batch(&mut batch)
+                .map(drop)
+                .map_err(|e| e.status())
+        }
+        Wait::No => {
+            b.tx.try_send_batch(&mut batch)
+                .map(drop)
+                .map_err(|e| e.status())
+        }
+        Wait::Ns(ns) => {
+            b.tx.send_batch_timeout(&mut batch, timeout(ns))
+                .map(drop)
+                .map_err(|e| e.status())
+        }
     };
     let sent = count - batch.len();
     for m in batch {

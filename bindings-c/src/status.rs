@@ -24,16 +24,21 @@ pub enum funnelq_status {
     /// A `*_timeout` call waited for the whole timeout without success;
     /// nothing was enqueued / received.
     FUNNELQ_TIMEOUT = 4,
-    /// A null, foreign, freed or wrong-kind handle, a null out-pointer, a
-    /// capacity outside `1..=funnelq_max_capacity()`, a null data pointer with
-    /// a non-zero length, or a zero batch size. Nothing was done.
+    /// Not a live handle of the right kind (NULL, a pointer that is not a
+    /// funnelq handle, a freed handle even if its place was taken by a newer
+    /// one), a null out-pointer, a capacity outside
+    /// `1..=funnelq_max_capacity()`, a null data pointer with a non-zero
+    /// length, or a batch count or `max` outside its range (`max` in
+    /// `1..=FUNNELQ_MAX_BATCH`, `count` at most `FUNNELQ_MAX_BATCH`). Nothing
+    /// was done.
     FUNNELQ_INVALID = 5,
-    /// A receive (or `funnelq_receiver_free`) was called on a receiver while
-    /// another receive on it was still running in another thread. Nothing
-    /// was done: a channel has one consumer at a time.
+    /// A receive was called on a receiver while another receive on it was
+    /// still running in another thread. Nothing was done: a channel has one
+    /// consumer at a time.
     FUNNELQ_BUSY = 6,
-    /// Memory for a copy (`funnelq_send_copy*`) or a handle could not be
-    /// allocated. Nothing was done.
+    /// Memory could not be allocated: the ring of a new channel (a capacity
+    /// within range but too large for the memory available), a handle, or a
+    /// copy (`funnelq_send_copy*`). Nothing was done.
     FUNNELQ_NOMEM = 7,
     /// A bug inside funnelq (a Rust panic, caught at the boundary). Please
     /// report it; the handle should be considered unusable.
@@ -78,6 +83,22 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), S>) -> S {
 /// The one mapping from core errors to statuses.
 pub(crate) trait ToStatus {
     fn status(&self) -> S;
+}
+
+impl ToStatus for fq::CapacityError {
+    fn status(&self) -> S {
+        S::FUNNELQ_INVALID
+    }
+}
+
+impl ToStatus for funnelq_binding::ClaimError {
+    fn status(&self) -> S {
+        match self {
+            funnelq_binding::ClaimError::Busy => S::FUNNELQ_BUSY,
+            // C never releases the guarded receiver but by freeing the handle.
+            _ => S::FUNNELQ_INVALID,
+        }
+    }
 }
 
 impl<T> ToStatus for fq::TrySendError<T> {

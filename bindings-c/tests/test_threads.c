@@ -200,11 +200,10 @@ static void s07_close_wakes(void) {
     pthread_t th;
     CHECK(pthread_create(&th, NULL, blocked_recv, &r) == 0);
     sleep_ms(100);
-    /* while it waits, a second receive is refused, and so is freeing */
+    /* while it waits, a second receive is refused */
     funnelq_msg m;
     CHECK_ST(funnelq_try_recv(rx, &m), FUNNELQ_BUSY);
     CHECK_ST(funnelq_recv_timeout(rx, &m, 10 * MS), FUNNELQ_BUSY);
-    CHECK_ST(funnelq_receiver_free(rx), FUNNELQ_BUSY);
     size_t n;
     CHECK_ST(funnelq_len(rx, &n), FUNNELQ_OK); /* queries still work */
     double t0 = now_s();
