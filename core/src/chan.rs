@@ -7,6 +7,8 @@ use core::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
 
+#[cfg(any(feature = "std", loom))]
+use crate::error::SendTimeoutError;
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::ring::{Ring, Slots};
 use crate::wait::{Event, Waiter};
@@ -189,6 +191,88 @@ impl<T, S: Slots<T>> Chan<T, S> {
         }
     }
 
+    /// One poll of an async batch send: moves as much of `items` as fits,
+    /// in order, and waits (register, re-check) while the channel is full.
+    /// Ready with `Ok(sent)` once `items` is empty, counting what this call
+    /// and earlier polls sent (`sent` carries it between polls), or with
+    /// `Err` if the channel is closed; `items` always holds exactly what was
+    /// not sent.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn poll_send_batch(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: Pin<&Waiter>,
+        items: &mut alloc::vec::Vec<T>,
+        sent: &mut usize,
+    ) -> Poll<Result<usize, SendError<()>>> {
+        let mut registered = false;
+        loop {
+            if items.is_empty() {
+                self.not_full.leave(&waiter);
+                return Poll::Ready(Ok(*sent));
+            }
+            match self.try_send_batch(items) {
+                // Progress: go round again (the rest may fit too, and an
+                // empty `items` completes above).
+                Ok(n) => {
+                    *sent += n;
+                    continue;
+                }
+                Err(TrySendError::Closed(())) => {
+                    self.not_full.leave(&waiter);
+                    return Poll::Ready(Err(SendError(())));
+                }
+                Err(TrySendError::Full(())) => {}
+            }
+            if registered {
+                // Linked, or picked by a notify that wakes our waker:
+                // either way a freed slot reaches this future.
+                return Poll::Pending;
+            }
+            // Register, then loop once more to re-check (module `wait`).
+            self.not_full.register(waiter, Some(cx.waker()));
+            registered = true;
+        }
+    }
+
+    /// One poll of an async batch receive: appends up to `max` ready
+    /// messages to `out` and is Ready with their number, or waits while the
+    /// channel is empty and open. Messages are taken only by the poll that
+    /// returns them.
+    ///
+    /// # Safety
+    ///
+    /// Single consumer only.
+    #[cfg(feature = "alloc")]
+    pub(crate) unsafe fn poll_recv_batch(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: Pin<&Waiter>,
+        out: &mut alloc::vec::Vec<T>,
+        max: usize,
+    ) -> Poll<Result<usize, RecvError>> {
+        let mut registered = false;
+        loop {
+            // SAFETY: forwarded from our caller.
+            match unsafe { self.try_recv_batch(out, max) } {
+                Ok(n) => {
+                    self.not_empty.leave(&waiter);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(TryRecvError::Closed) => {
+                    self.not_empty.leave(&waiter);
+                    return Poll::Ready(Err(RecvError));
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            if registered {
+                return Poll::Pending;
+            }
+            self.not_empty.register(waiter, Some(cx.waker()));
+            registered = true;
+        }
+    }
+
     /// A send future is dropped: unlink its waiter and pass on a wake-up.
     pub(crate) fn drop_send_waiter(&self, waiter: &Waiter) {
         self.not_full.leave(waiter);
@@ -324,23 +408,29 @@ impl<T, S: Slots<T>> Chan<T, S> {
         })
     }
 
-    /// Blocking batch send: everything, in order, waiting while full.
+    /// Blocking batch send: everything, in order, waiting while full, each
+    /// step claiming as many slots as are free. Returns how many were sent
+    /// (all of them); on an error `items` holds exactly the unsent suffix.
+    /// `Timeout` only if `deadline` (in `wait::now_nanos` time) passes.
     #[cfg(feature = "alloc")]
     pub(crate) fn send_batch_until(
         &self,
         items: &mut alloc::vec::Vec<T>,
-    ) -> Result<usize, SendError<()>> {
+        deadline: Option<u64>,
+    ) -> Result<usize, SendTimeoutError<()>> {
         let mut sent = 0;
         while !items.is_empty() {
-            let step = Self::block(&self.not_full, None, || match self.try_send_batch(items) {
-                Ok(n) => Some(Ok(n)),
-                Err(TrySendError::Closed(())) => Some(Err(SendError(()))),
-                Err(TrySendError::Full(())) => None,
+            let step = Self::block(&self.not_full, deadline, || {
+                match self.try_send_batch(items) {
+                    Ok(n) => Some(Ok(n)),
+                    Err(TrySendError::Closed(())) => Some(Err(())),
+                    Err(TrySendError::Full(())) => None,
+                }
             });
             match step {
                 Some(Ok(n)) => sent += n,
-                Some(Err(e)) => return Err(e),
-                None => unreachable!("no deadline"),
+                Some(Err(())) => return Err(SendTimeoutError::Closed(())),
+                None => return Err(SendTimeoutError::Timeout(())),
             }
         }
         Ok(sent)

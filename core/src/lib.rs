@@ -109,6 +109,8 @@ pub use error::{
     CapacityError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
 };
+#[cfg(feature = "alloc")]
+pub use future::{RecvBatchFuture, SendBatchFuture};
 pub use future::{RecvFuture, SendFuture};
 pub use state::MAX_CAPACITY;
 #[cfg(not(loom))]

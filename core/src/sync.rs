@@ -13,7 +13,7 @@ use crate::chan::Chan;
 use crate::error::{CapacityError, TryRecvError, TrySendError};
 #[cfg(feature = "std")]
 use crate::error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError};
-use crate::future::{RecvFuture, SendFuture};
+use crate::future::{RecvBatchFuture, RecvFuture, SendBatchFuture, SendFuture};
 use crate::loom::{AtomicUsize, Ordering};
 use crate::ring::{Ring, Slot};
 
@@ -345,8 +345,9 @@ impl<T> Sender<T> {
     }
 
     /// Sends every item of `items`, in order, waiting while full; each step
-    /// claims as many slots as are free with one atomic operation. Returns
-    /// how many were sent (all of them).
+    /// claims as many slots as are free with one atomic operation and
+    /// removes what went in from the front of `items`. Returns how many were
+    /// sent (all of them).
     ///
     /// # Errors
     ///
@@ -362,7 +363,101 @@ impl<T> Sender<T> {
     /// ```
     #[cfg(feature = "std")]
     pub fn send_batch(&self, items: &mut Vec<T>) -> Result<usize, SendError<()>> {
-        self.chan().send_batch_until(items)
+        self.chan()
+            .send_batch_until(items, None)
+            .map_err(|_| SendError(()))
+    }
+
+    /// As [`Sender::send_batch`], waiting at most `timeout` in all while
+    /// the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] if the time ran out,
+    /// [`SendTimeoutError::Closed`] if the channel closed; either way a
+    /// prefix may have gone in, and `items` holds exactly the unsent suffix
+    /// (S18). `Ok` means every item was sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, mut rx) = funnelq::channel(2);
+    /// let mut items = vec![1, 2, 3];
+    /// let err = tx.send_batch_timeout(&mut items, Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert_eq!(items, [3]); // 1 and 2 went in
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(tx.send_batch_timeout(&mut items, Duration::from_millis(5)), Ok(1));
+    /// assert!(items.is_empty());
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send_batch_timeout(
+        &self,
+        items: &mut Vec<T>,
+        timeout: Duration,
+    ) -> Result<usize, SendTimeoutError<()>> {
+        self.chan()
+            .send_batch_until(items, crate::wait::deadline_after(timeout))
+    }
+
+    /// As [`Sender::send_batch`], waiting until `deadline` at most while
+    /// the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sender::send_batch_timeout`]: `items` holds the unsent suffix.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (tx, _rx) = funnelq::channel(1);
+    /// let mut items = vec!['a', 'b'];
+    /// let err = tx
+    ///     .send_batch_deadline(&mut items, Instant::now() + Duration::from_millis(5))
+    ///     .unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert_eq!(items, ['b']);
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn send_batch_deadline(
+        &self,
+        items: &mut Vec<T>,
+        deadline: Instant,
+    ) -> Result<usize, SendTimeoutError<()>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.send_batch_timeout(items, left)
+    }
+
+    /// Sends every item of `items` asynchronously, in order, on any
+    /// executor: each poll moves as many as fit, and the future waits while
+    /// the channel is full. It yields how many were sent (all of them).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes leaves in `items` exactly
+    /// the items that were not enqueued (a prefix may have gone in; S16,
+    /// S18). Nothing is lost or sent twice.
+    ///
+    /// # Errors
+    ///
+    /// The future yields [`SendError`] if the channel closes; `items` then
+    /// holds the unsent suffix.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// let (tx, mut rx) = funnelq::channel(4);
+    /// let mut items = vec![1, 2, 3];
+    /// assert_eq!(block_on(tx.send_batch_async(&mut items)), Ok(3));
+    /// assert!(items.is_empty());
+    /// let mut buf = Vec::new();
+    /// assert_eq!(block_on(rx.recv_batch_async(&mut buf, 8)), Ok(3));
+    /// assert_eq!(buf, [1, 2, 3]);
+    /// ```
+    pub fn send_batch_async<'a>(&'a self, items: &'a mut Vec<T>) -> SendBatchFuture<'a, T> {
+        SendBatchFuture::new(self.chan(), items)
     }
 
     /// Closes the channel (idempotent). Returns `true` if this call closed it.
@@ -629,6 +724,75 @@ impl<T> Receiver<T> {
             Some(Err(RecvError)) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// As [`Receiver::recv_batch`], waiting until `deadline` at most for
+    /// the first message.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] or [`RecvTimeoutError::Closed`];
+    /// nothing was appended to `buf`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (tx, mut rx) = funnelq::channel(8);
+    /// let mut buf = Vec::new();
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// assert!(rx.recv_batch_deadline(&mut buf, 4, soon).unwrap_err().is_timeout());
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.recv_batch_deadline(&mut buf, 4, soon), Ok(2));
+    /// assert_eq!(buf, [1, 2]);
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn recv_batch_deadline(
+        &mut self,
+        buf: &mut Vec<T>,
+        max: usize,
+        deadline: Instant,
+    ) -> Result<usize, RecvTimeoutError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.recv_batch_timeout(buf, max, left)
+    }
+
+    /// Receives a batch asynchronously, on any executor: waits for the first
+    /// message only, then appends to `buf` up to `max` messages that are
+    /// ready, in order, and yields how many (`1..=max`; 0 only if `max` is 0).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future loses no message: messages are taken (and
+    /// appended to `buf`) only by the poll that returns them (S16).
+    ///
+    /// # Errors
+    ///
+    /// The future yields [`RecvError`] at end of stream.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// let (tx, mut rx) = funnelq::channel(4);
+    /// tx.send('a').unwrap();
+    /// tx.send('b').unwrap();
+    /// drop(tx);
+    /// let mut buf = Vec::new();
+    /// assert_eq!(block_on(rx.recv_batch_async(&mut buf, 8)), Ok(2));
+    /// assert_eq!(buf, ['a', 'b']);
+    /// assert!(block_on(rx.recv_batch_async(&mut buf, 8)).is_err());
+    /// ```
+    pub fn recv_batch_async<'a>(
+        &'a mut self,
+        buf: &'a mut Vec<T>,
+        max: usize,
+    ) -> RecvBatchFuture<'a, T> {
+        // SAFETY: the future borrows `self` mutably for its whole life, so it
+        // is the only consumer while it exists.
+        unsafe { RecvBatchFuture::new(self.chan(), buf, max) }
     }
 
     /// Appends to `buf` up to `max` messages that are ready now; never waits.

@@ -195,3 +195,50 @@ fn s11_async_receiver_and_sender_wake() {
         p.join().unwrap();
     });
 }
+
+/// A batch sender blocked on a full channel wakes each time a slot frees
+/// and finishes its batch in order (S11, S18): capacity 1, a batch of two,
+/// the receiver outliving the send so only the freed slots' wake-ups (not
+/// a close) can release it.
+#[test]
+fn s11_s18_blocked_batch_sender_wakes() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        tx.send(0).unwrap();
+        let p = thread::spawn(move || {
+            let mut items = vec![1, 2];
+            let r = tx.send_batch(&mut items);
+            (r, items)
+        });
+        assert_eq!(rx.recv(), Ok(0));
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Ok(2));
+        let (r, items) = p.join().unwrap();
+        assert_eq!(r, Ok(2));
+        assert!(items.is_empty());
+    });
+}
+
+/// The async batch forms: a batch send future blocked on a full channel is
+/// woken by a batch receive future, and vice versa (S11, S16, S18).
+#[test]
+fn s11_s18_async_batch_sender_and_receiver_wake() {
+    model(|| {
+        let (tx, mut rx) = funnelq::channel::<u32>(1);
+        let p = thread::spawn(move || {
+            loom::future::block_on(async {
+                let mut items = vec![1, 2];
+                assert_eq!(tx.send_batch_async(&mut items).await, Ok(2));
+            })
+        });
+        loom::future::block_on(async {
+            let mut buf = Vec::new();
+            while buf.len() < 2 {
+                rx.recv_batch_async(&mut buf, 2).await.unwrap();
+            }
+            assert_eq!(buf, [1, 2]);
+            assert!(rx.recv_batch_async(&mut buf, 2).await.is_err());
+        });
+        p.join().unwrap();
+    });
+}

@@ -607,3 +607,252 @@ fn len_is_a_snapshot_within_bounds() {
         assert_eq!(rx.len(), 0);
     }
 }
+
+#[test]
+fn s18_send_batch_timeout_sends_a_prefix_then_times_out() {
+    let (tx, mut rx) = channel(3);
+    let mut items: Vec<u32> = (0..10).collect();
+    let d = Duration::from_millis(40);
+    let t = Instant::now();
+    assert_eq!(
+        tx.send_batch_timeout(&mut items, d),
+        Err(SendTimeoutError::Timeout(()))
+    );
+    let took = t.elapsed();
+    assert!(took >= d && took < d + SLACK, "took {took:?}");
+    assert_eq!(items, (3..10).collect::<Vec<_>>(), "the unsent suffix");
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(tx.send_batch_timeout(&mut Vec::new(), d), Ok(0));
+}
+
+#[test]
+fn s10_send_batch_timeout_and_deadline_bounds_nothing_enqueued() {
+    let (tx, rx) = channel(2);
+    tx.send(0).unwrap();
+    tx.send(1).unwrap();
+    let d = Duration::from_millis(40);
+    let mut items = vec![7, 8];
+    let t = Instant::now();
+    let err = tx.send_batch_timeout(&mut items, d).unwrap_err();
+    let took = t.elapsed();
+    assert!(err.is_timeout());
+    assert!(took >= d && took < d + SLACK, "timeout took {took:?}");
+    let t = Instant::now();
+    let err = tx.send_batch_deadline(&mut items, t + d).unwrap_err();
+    let took = t.elapsed();
+    assert!(err.is_timeout());
+    assert!(took >= d && took < d + SLACK, "deadline took {took:?}");
+    assert_eq!(items, [7, 8], "nothing was enqueued");
+    assert_eq!(rx.len(), 2);
+    // A deadline in the past still sends what fits, without waiting.
+    drop(rx);
+    let (tx, mut rx) = channel(2);
+    let past = Instant::now() - Duration::from_millis(1);
+    let mut items = vec![1, 2, 3];
+    assert!(tx
+        .send_batch_deadline(&mut items, past)
+        .unwrap_err()
+        .is_timeout());
+    assert_eq!(items, [3]);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+}
+
+#[test]
+fn s10_s18_send_batch_timeout_completes_as_room_appears() {
+    let (tx, mut rx) = channel(2);
+    let h = thread::spawn(move || {
+        let mut items: Vec<u32> = (0..50).collect();
+        let r = tx.send_batch_timeout(&mut items, Duration::from_secs(30));
+        (r, items)
+    });
+    let mut got = Vec::new();
+    while got.len() < 50 {
+        got.push(rx.recv().unwrap());
+        if got.len() % 10 == 0 {
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let (r, rest) = h.join().unwrap();
+    assert_eq!(r, Ok(50));
+    assert!(rest.is_empty());
+    assert_eq!(got, (0..50).collect::<Vec<_>>());
+    assert_eq!(rx.recv(), Err(RecvError), "the sender is gone");
+}
+
+#[test]
+fn s07_s18_send_batch_timeout_closed_hands_back_the_suffix() {
+    let (tx, rx) = channel(2);
+    let h = thread::spawn(move || {
+        let mut items: Vec<u32> = (0..10).collect();
+        let r = tx.send_batch_timeout(&mut items, Duration::from_secs(30));
+        (r, items)
+    });
+    thread::sleep(Duration::from_millis(30));
+    let t = Instant::now();
+    rx.close();
+    let (r, rest) = h.join().unwrap();
+    assert!(t.elapsed() < SLACK, "close woke the blocked batch sender");
+    assert_eq!(r, Err(SendTimeoutError::Closed(())));
+    assert_eq!(rest, (2..10).collect::<Vec<_>>());
+    assert_eq!(rx.len(), 2);
+}
+
+#[test]
+fn s09_s18_recv_batch_deadline_bounds() {
+    let (tx, mut rx) = channel(8);
+    let mut buf = Vec::new();
+    let d = Duration::from_millis(40);
+    let t = Instant::now();
+    assert_eq!(
+        rx.recv_batch_deadline(&mut buf, 4, t + d),
+        Err(RecvTimeoutError::Timeout)
+    );
+    let took = t.elapsed();
+    assert!(took >= d && took < d + SLACK, "took {took:?}");
+    assert!(buf.is_empty());
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        tx
+    });
+    let n = rx
+        .recv_batch_deadline(&mut buf, 4, Instant::now() + Duration::from_secs(30))
+        .unwrap();
+    assert!((1..=2).contains(&n));
+    let tx = h.join().unwrap();
+    if n == 1 {
+        rx.recv_batch(&mut buf, 4).unwrap();
+    }
+    assert_eq!(buf, [1, 2]);
+    tx.close();
+    assert_eq!(
+        rx.recv_batch_deadline(&mut buf, 4, Instant::now() + d),
+        Err(RecvTimeoutError::Closed)
+    );
+    assert_eq!(rx.recv_batch_deadline(&mut buf, 0, Instant::now()), Ok(0));
+}
+
+#[test]
+fn s16_dropped_send_batch_future_keeps_the_unsent_suffix() {
+    let (tx, mut rx) = channel(2);
+    let waker = CountingWaker::new();
+    let mut items: Vec<u32> = (0..5).collect();
+    {
+        let mut fut = std::pin::pin!(tx.send_batch_async(&mut items));
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0));
+        assert_eq!(waker.count(), 1, "a freed slot wakes the batch sender");
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        // dropped here while pending: 0, 1, 2 went in
+    }
+    assert_eq!(items, [3, 4], "exactly the unsent items are left");
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(block_on(tx.send_batch_async(&mut items)), Ok(2));
+    assert!(items.is_empty());
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [3, 4]);
+}
+
+#[test]
+fn s16_woken_but_cancelled_batch_sender_passes_the_wakeup_on() {
+    let (tx, mut rx) = channel(1);
+    tx.send(0).unwrap();
+    let (w1, w2) = (CountingWaker::new(), CountingWaker::new());
+    let mut a = vec![1, 2];
+    let mut b = vec![3];
+    let mut f1 = Box::pin(tx.send_batch_async(&mut a));
+    let mut f2 = Box::pin(tx.send_batch_async(&mut b));
+    assert!(poll_once(f1.as_mut(), &w1).is_pending());
+    assert!(poll_once(f2.as_mut(), &w2).is_pending());
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!((w1.count(), w2.count()), (1, 0), "oldest first");
+    drop(f1);
+    assert_eq!(w2.count(), 1, "the unused wake-up went to the next waiter");
+    assert_eq!(poll_once(f2.as_mut(), &w2), std::task::Poll::Ready(Ok(1)));
+    drop(f2);
+    assert_eq!((a, b), (vec![1, 2], vec![]));
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn s07_s16_send_batch_async_closed_hands_back_the_suffix() {
+    let (tx, rx) = channel(2);
+    let waker = CountingWaker::new();
+    let mut items: Vec<u32> = (0..5).collect();
+    {
+        let mut fut = std::pin::pin!(tx.send_batch_async(&mut items));
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        rx.close();
+        assert_eq!(waker.count(), 1, "close wakes the pending batch send");
+        assert_eq!(
+            poll_once(fut.as_mut(), &waker),
+            std::task::Poll::Ready(Err(funnelq::SendError(())))
+        );
+    }
+    assert_eq!(items, [2, 3, 4]);
+    assert_eq!(rx.len(), 2);
+}
+
+#[test]
+fn s16_dropped_recv_batch_future_loses_nothing() {
+    let (tx, mut rx) = channel(4);
+    let waker = CountingWaker::new();
+    let mut buf = Vec::new();
+    {
+        let mut fut = std::pin::pin!(rx.recv_batch_async(&mut buf, 3));
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        tx.send(7).unwrap();
+        tx.send(8).unwrap();
+        assert_eq!(waker.count(), 1, "the pending batch recv was woken");
+        // dropped without being polled again
+    }
+    assert!(buf.is_empty());
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [7, 8]);
+    tx.send(9).unwrap();
+    assert_eq!(block_on(rx.recv_batch_async(&mut buf, 3)), Ok(1));
+    assert_eq!(block_on(rx.recv_batch_async(&mut buf, 0)), Ok(0));
+    drop(tx);
+    assert_eq!(block_on(rx.recv_batch_async(&mut buf, 3)), Err(RecvError));
+    assert_eq!(buf, [9]);
+}
+
+#[test]
+fn s04_s16_s18_async_batches_across_threads() {
+    const P: usize = 3;
+    const N: usize = 3_000;
+    let (tx, mut rx) = channel(5);
+    let producers: Vec<_> = (0..P)
+        .map(|p| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    let mut i = 0;
+                    while i < N {
+                        let len = 1 + (i * 7 + p) % 9;
+                        let mut items: Vec<(usize, usize)> =
+                            (i..(i + len).min(N)).map(|i| (p, i)).collect();
+                        let n = items.len();
+                        assert_eq!(tx.send_batch_async(&mut items).await, Ok(n));
+                        i += n;
+                    }
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut next = [0; P];
+    let mut buf = Vec::new();
+    block_on(async {
+        while let Ok(n) = rx.recv_batch_async(&mut buf, 4).await {
+            assert!((1..=4).contains(&n));
+            for (p, i) in buf.drain(..) {
+                assert_eq!(i, next[p], "per-producer order");
+                next[p] += 1;
+            }
+        }
+    });
+    for p in producers {
+        p.join().unwrap();
+    }
+    assert_eq!(next, [N; P]);
+}
