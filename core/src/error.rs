@@ -221,16 +221,22 @@ impl RecvTimeoutError {
     }
 }
 
-/// A capacity outside `1..=MAX_CAPACITY` (S14).
+/// Why [`try_channel`](crate::try_channel) made no channel: a capacity
+/// outside `1..=MAX_CAPACITY` (S14), or a ring whose memory cannot be
+/// allocated (S22; [`is_out_of_memory`](CapacityError::is_out_of_memory)).
 ///
 /// ```
 /// let err = funnelq::try_channel::<u8>(0).unwrap_err();
 /// assert_eq!(err.capacity(), 0);
+/// assert!(!err.is_out_of_memory());
 /// assert_eq!(err.to_string(), format!("capacity 0 is out of range 1..={}", funnelq::MAX_CAPACITY));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct CapacityError {
     pub(crate) capacity: usize,
+    /// `Some(bytes)` when the capacity was in range but its ring could not
+    /// be allocated.
+    pub(crate) ring_bytes: Option<u128>,
 }
 
 impl CapacityError {
@@ -243,23 +249,56 @@ impl CapacityError {
         self.capacity
     }
 
+    /// Whether the capacity was in range but the ring's memory could not be
+    /// allocated (its size overflows, or the allocator refused). The
+    /// message names the slots and the bytes.
+    ///
+    /// ```
+    /// // Slots of a megabyte each: a petabyte at the largest capacity.
+    /// let err = funnelq::try_channel::<[u8; 1 << 20]>(funnelq::MAX_CAPACITY).unwrap_err();
+    /// assert!(err.is_out_of_memory());
+    /// assert!(err.to_string().starts_with("cannot allocate a ring of"));
+    /// assert!(!funnelq::try_channel::<u8>(0).unwrap_err().is_out_of_memory());
+    /// ```
+    pub fn is_out_of_memory(&self) -> bool {
+        self.ring_bytes.is_some()
+    }
+
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `try_channel`
     pub(crate) fn check(capacity: usize) -> Result<usize, CapacityError> {
         if (1..=MAX_CAPACITY).contains(&capacity) {
             Ok(capacity)
         } else {
-            Err(CapacityError { capacity })
+            Err(CapacityError {
+                capacity,
+                ring_bytes: None,
+            })
+        }
+    }
+
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `try_channel`
+    pub(crate) fn out_of_memory(capacity: usize, bytes: u128) -> CapacityError {
+        CapacityError {
+            capacity,
+            ring_bytes: Some(bytes),
         }
     }
 }
 
 impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "capacity {} is out of range 1..={}",
-            self.capacity, MAX_CAPACITY
-        )
+        match self.ring_bytes {
+            None => write!(
+                f,
+                "capacity {} is out of range 1..={}",
+                self.capacity, MAX_CAPACITY
+            ),
+            Some(bytes) => write!(
+                f,
+                "cannot allocate a ring of {} slots ({} bytes)",
+                self.capacity, bytes
+            ),
+        }
     }
 }
 

@@ -96,10 +96,26 @@ impl<T, const N: usize> Slots<T> for [Slot<T>; N] {
 
 #[cfg(feature = "alloc")]
 impl<T> Ring<T, alloc::boxed::Box<[Slot<T>]>> {
-    /// A ring of `cap` slots; `cap` is already validated.
-    pub(crate) fn with_capacity(cap: usize) -> Self {
-        let slots = (0..cap).map(|i| Slot::new(i as Pos)).collect();
-        Self::from_slots(cap, slots)
+    /// A ring of `cap` slots (`cap` is already validated to
+    /// `1..=MAX_CAPACITY`), or `None` if the slots' memory cannot be had:
+    /// their byte size overflows what an allocation may be (`isize::MAX`),
+    /// or the allocator refuses. Never aborts the process (S22).
+    pub(crate) fn try_with_capacity(cap: usize) -> Option<Self> {
+        let bytes = cap.checked_mul(core::mem::size_of::<Slot<T>>())?;
+        if bytes > isize::MAX as usize {
+            return None;
+        }
+        let mut slots = alloc::vec::Vec::new();
+        slots.try_reserve_exact(cap).ok()?;
+        slots.extend((0..cap).map(|i| Slot::new(i as Pos)));
+        // Exact reservation: the boxed slice reuses the allocation.
+        Some(Self::from_slots(cap, slots.into_boxed_slice()))
+    }
+
+    /// The bytes a ring of `cap` slots of this `T` needs (more than
+    /// `usize` holds on overflow, hence `u128`): for error messages.
+    pub(crate) fn bytes_for(cap: usize) -> u128 {
+        cap as u128 * core::mem::size_of::<Slot<T>>() as u128
     }
 }
 

@@ -28,7 +28,8 @@ struct Shared<T> {
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or above [`MAX_CAPACITY`](crate::MAX_CAPACITY); use
+/// If `capacity` is 0 or above [`MAX_CAPACITY`](crate::MAX_CAPACITY), or
+/// its ring cannot be allocated, with the [`CapacityError`]'s message; use
 /// [`try_channel`] to get an error instead.
 ///
 /// ```
@@ -45,11 +46,18 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     }
 }
 
-/// Creates a bounded channel, or says why `capacity` is not allowed (S14).
+/// Creates a bounded channel, or says why it cannot: `capacity` is not
+/// allowed (S14), or its ring cannot be allocated (S22). Never aborts the
+/// process on a ring too large for memory.
 ///
 /// # Errors
 ///
-/// [`CapacityError`] if `capacity` is 0 or above [`MAX_CAPACITY`](crate::MAX_CAPACITY).
+/// [`CapacityError`] if `capacity` is 0 or above
+/// [`MAX_CAPACITY`](crate::MAX_CAPACITY), or if the ring's memory cannot be
+/// allocated ([`CapacityError::is_out_of_memory`]). On Linux with memory
+/// overcommit, an allocation the kernel grants is not checked against
+/// physical memory: a ring larger than the machine can hold may be granted
+/// and fail later, when its pages are touched.
 ///
 /// ```
 /// assert!(funnelq::try_channel::<u32>(0).is_err());
@@ -58,9 +66,12 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
     let capacity = CapacityError::check(capacity)?;
+    let ring = Ring::try_with_capacity(capacity).ok_or_else(|| {
+        CapacityError::out_of_memory(capacity, Ring::<T, Box<[Slot<T>]>>::bytes_for(capacity))
+    })?;
     crate::loom::asymmetric::init();
     let shared = Arc::new(Shared {
-        chan: Chan::from_ring(Ring::with_capacity(capacity)),
+        chan: Chan::from_ring(ring),
         senders: AtomicUsize::new(1),
     });
     Ok((

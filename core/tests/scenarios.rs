@@ -856,3 +856,41 @@ fn s04_s16_s18_async_batches_across_threads() {
     }
     assert_eq!(next, [N; P]);
 }
+
+#[test]
+fn s22_try_channel_reports_a_ring_it_cannot_allocate() {
+    // A megabyte per slot at the largest capacity: about a petabyte, more
+    // than any allocator grants (and more than the address space).
+    type Big = [u8; 1 << 20];
+    let slot = std::mem::size_of::<Big>() as u128 + 8;
+    let err = try_channel::<Big>(MAX_CAPACITY).unwrap_err();
+    assert!(err.is_out_of_memory());
+    assert_eq!(err.capacity(), MAX_CAPACITY);
+    let bytes = MAX_CAPACITY as u128 * slot;
+    assert_eq!(
+        err.to_string(),
+        format!("cannot allocate a ring of {MAX_CAPACITY} slots ({bytes} bytes)")
+    );
+    // `channel` panics with the same message instead of aborting.
+    let panic = std::panic::catch_unwind(|| channel::<Big>(MAX_CAPACITY)).unwrap_err();
+    let text = panic
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert_eq!(text, &err.to_string());
+    // A byte size that overflows `usize` is reported, not wrapped around.
+    type Huge = [u8; 1 << 40];
+    let err = try_channel::<Huge>(MAX_CAPACITY).unwrap_err();
+    assert!(err.is_out_of_memory());
+    let bytes = MAX_CAPACITY as u128 * (std::mem::size_of::<Huge>() as u128 + 8);
+    assert!(bytes > usize::MAX as u128);
+    assert_eq!(
+        err.to_string(),
+        format!("cannot allocate a ring of {MAX_CAPACITY} slots ({bytes} bytes)")
+    );
+    // Out-of-range capacities are still range errors, and the process
+    // still makes ordinary channels.
+    assert!(!try_channel::<Big>(0).unwrap_err().is_out_of_memory());
+    let (tx, mut rx) = try_channel::<u64>(4).unwrap();
+    tx.send(1).unwrap();
+    assert_eq!(rx.recv(), Ok(1));
+}
