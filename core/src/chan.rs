@@ -10,6 +10,7 @@ use crossbeam_utils::CachePadded;
 #[cfg(any(feature = "std", loom))]
 use crate::error::SendTimeoutError;
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::loom::{AtomicUsize, Ordering};
 use crate::ring::{Ring, Slots};
 use crate::wait::{Event, Waiter};
 
@@ -21,6 +22,10 @@ pub(crate) struct Chan<T, S> {
     not_empty: CachePadded<Event>,
     /// Senders wait here; the receiver notifies after freeing slots.
     not_full: CachePadded<Event>,
+    /// Live sending handles, whatever the front end (`Sender`,
+    /// `StaticSender`): the last one to go closes the channel (S12). A new
+    /// channel counts the one sender its constructor hands out.
+    senders: AtomicUsize,
 }
 
 // SAFETY: the ring hands each `T` from one thread to another exactly once
@@ -39,6 +44,7 @@ impl<T, S> Chan<T, S> {
             ring,
             not_empty: CachePadded::new(Event::new()),
             not_full: CachePadded::new(Event::new()),
+            senders: AtomicUsize::new(1),
         }
     }
 }
@@ -50,6 +56,23 @@ impl<T, S: Slots<T>> Chan<T, S> {
             ring,
             not_empty: CachePadded::new(Event::new()),
             not_full: CachePadded::new(Event::new()),
+            senders: AtomicUsize::new(1),
+        }
+    }
+
+    /// A sending handle is cloned from a live one: count it.
+    pub(crate) fn add_sender(&self) {
+        // ORDERING: Relaxed: the count only decides who closes last; a new
+        // sender is made from a live one, so the count cannot be 0 here.
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sending handle goes away; the last one closes the channel (S12).
+    pub(crate) fn drop_sender(&self) {
+        // ORDERING: AcqRel: the last sender's close must come after every
+        // other sender's last send (Release by each, Acquire by the last).
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
         }
     }
 

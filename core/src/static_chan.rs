@@ -9,7 +9,7 @@ use crate::chan::Chan;
 use crate::error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError};
 use crate::error::{TryRecvError, TrySendError};
 use crate::future::{RecvFuture, SendFuture};
-use crate::loom::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::{AtomicBool, Ordering};
 use crate::ring::{Ring, Slot};
 use crate::state::MAX_CAPACITY;
 
@@ -32,7 +32,6 @@ use crate::state::MAX_CAPACITY;
 pub struct StaticChannel<T, const N: usize> {
     chan: Chan<T, [Slot<T>; N]>,
     split: AtomicBool,
-    senders: AtomicUsize,
 }
 
 impl<T, const N: usize> StaticChannel<T, N> {
@@ -55,7 +54,6 @@ impl<T, const N: usize> StaticChannel<T, N> {
         StaticChannel {
             chan: Chan::from_ring_const(Ring::new_static()),
             split: AtomicBool::new(false),
-            senders: AtomicUsize::new(0),
         }
     }
 
@@ -74,8 +72,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         }
         crate::loom::asymmetric::init();
         self.chan.ring.init_stamps();
-        // ORDERING: Relaxed: nobody else holds a handle yet.
-        self.senders.store(1, Ordering::Relaxed);
+        // The channel's sender count starts at 1: the sender handed out here.
         Some((StaticSender { owner: self }, StaticReceiver { owner: self }))
     }
 }
@@ -263,19 +260,14 @@ impl<'a, T, const N: usize> StaticSender<'a, T, N> {
 
 impl<T, const N: usize> Clone for StaticSender<'_, T, N> {
     fn clone(&self) -> Self {
-        // ORDERING: Relaxed: made from a live sender, the count is not 0.
-        self.owner.senders.fetch_add(1, Ordering::Relaxed);
+        self.owner.chan.add_sender();
         StaticSender { owner: self.owner }
     }
 }
 
 impl<T, const N: usize> Drop for StaticSender<'_, T, N> {
     fn drop(&mut self) {
-        // ORDERING: AcqRel: the last sender closes after every other
-        // sender's last send.
-        if self.owner.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.owner.chan.close();
-        }
+        self.owner.chan.drop_sender();
     }
 }
 

@@ -14,15 +14,13 @@ use crate::error::{CapacityError, TryRecvError, TrySendError};
 #[cfg(feature = "std")]
 use crate::error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError};
 use crate::future::{RecvBatchFuture, RecvFuture, SendBatchFuture, SendFuture};
-use crate::loom::{AtomicUsize, Ordering};
 use crate::ring::{Ring, Slot};
 
 type BoxChan<T> = Chan<T, Box<[Slot<T>]>>;
 
-struct Shared<T> {
-    chan: BoxChan<T>,
-    senders: AtomicUsize,
-}
+/// What the handles share: the channel, whose sender count (in `Chan`)
+/// decides when the last `Sender` closes it.
+type Shared<T> = BoxChan<T>;
 
 /// Creates a bounded channel holding at most `capacity` messages.
 ///
@@ -70,10 +68,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
         CapacityError::out_of_memory(capacity, Ring::<T, Box<[Slot<T>]>>::bytes_for(capacity))
     })?;
     crate::loom::asymmetric::init();
-    let shared = Arc::new(Shared {
-        chan: Chan::from_ring(ring),
-        senders: AtomicUsize::new(1),
-    });
+    let shared = Arc::new(Chan::from_ring(ring));
     Ok((
         Sender {
             shared: shared.clone(),
@@ -144,7 +139,7 @@ impl<T> Closer<T> {
     /// assert!(tx.closer().close());
     /// ```
     pub fn close(&self) -> bool {
-        self.shared.chan.close()
+        self.shared.close()
     }
 
     /// Whether the channel is closed.
@@ -156,7 +151,7 @@ impl<T> Closer<T> {
     /// assert!(c.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.shared.chan.is_closed()
+        self.shared.is_closed()
     }
 
     /// A snapshot of the number of queued messages.
@@ -167,7 +162,7 @@ impl<T> Closer<T> {
     /// assert_eq!(tx.closer().len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.chan.len()
+        self.shared.len()
     }
 
     /// Whether `len` is 0.
@@ -187,7 +182,7 @@ impl<T> Closer<T> {
     /// assert_eq!(tx.closer().capacity(), 2);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.shared.chan.capacity()
+        self.shared.capacity()
     }
 }
 
@@ -211,7 +206,7 @@ impl<T> fmt::Debug for Closer<T> {
 
 impl<T> Sender<T> {
     fn chan(&self) -> &BoxChan<T> {
-        &self.shared.chan
+        &self.shared
     }
 
     /// A [`Closer`] for this channel (not a sender: it does not keep the
@@ -534,9 +529,7 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        // ORDERING: Relaxed: the count only decides who closes last; a new
-        // sender is made from a live one, so the count cannot be 0 here.
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        self.chan().add_sender();
         Sender {
             shared: self.shared.clone(),
         }
@@ -545,17 +538,13 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // ORDERING: AcqRel: the last sender's close must come after every
-        // other sender's last send (Release by each, Acquire by the last).
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.chan().close();
-        }
+        self.chan().drop_sender();
     }
 }
 
 impl<T> Receiver<T> {
     fn chan(&self) -> &BoxChan<T> {
-        &self.shared.chan
+        &self.shared
     }
 
     /// A [`Closer`] for this channel, usable while the receiver itself is

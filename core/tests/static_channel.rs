@@ -53,3 +53,28 @@ fn s13_static_receiver_drop_releases_messages() {
         "the refused message came back and was dropped"
     );
 }
+
+/// The static front end shares the channel's one sender count with the
+/// allocating one: clones on other threads keep it open, the last drop
+/// ends the stream after the queue drains (S12).
+#[test]
+fn s12_static_last_sender_drop_is_end_of_stream_after_drain() {
+    static CH: StaticChannel<u32, 4> = StaticChannel::new();
+    let (tx, mut rx) = CH.split().unwrap();
+    let clones: Vec<_> = (0..3).map(|_| tx.clone()).collect();
+    drop(tx);
+    assert!(!rx.is_closed(), "clones keep the channel open");
+    let handles: Vec<_> = clones
+        .into_iter()
+        .enumerate()
+        .map(|(i, tx)| std::thread::spawn(move || tx.send(i as u32).unwrap()))
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert!(rx.is_closed(), "the last sender's drop closed it");
+    let mut got: Vec<u32> = (0..3).map(|_| rx.recv().unwrap()).collect();
+    got.sort();
+    assert_eq!(got, [0, 1, 2]);
+    assert!(rx.recv().is_err());
+}
