@@ -26,6 +26,8 @@ pub mod token;
 #[cfg(target_arch = "wasm32")]
 mod abort;
 #[cfg(target_arch = "wasm32")]
+mod alloc;
+#[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod env;
@@ -41,6 +43,12 @@ mod registry;
 mod sender;
 #[cfg(target_arch = "wasm32")]
 mod timer;
+
+/// Lock-free and fallible: see [`alloc`] (a worker terminated inside the
+/// allocator must not stop the others, S21; a full memory is an error, S22).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: alloc::LockFree = alloc::LockFree;
 
 #[cfg(target_arch = "wasm32")]
 pub use crate::{api::*, receiver::Receiver, sender::Sender};

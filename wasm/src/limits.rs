@@ -1,4 +1,7 @@
-//! Limits this binding documents (SEMANTICS.md allows a lower capacity ceiling).
+//! Limits this binding documents (S14, S22); SEMANTICS.md allows a lower
+//! capacity ceiling than the core's.
+
+pub use funnelq_binding::limits::MAX_BATCH;
 
 /// Largest capacity `channel()` accepts. Lower than the core's `MAX_CAPACITY`
 /// because every slot lives in a wasm memory capped at 1 GiB.
@@ -12,14 +15,14 @@ pub const MAX_MESSAGE_BYTES: usize = 1 << 26;
 /// # Errors
 ///
 /// A message naming the bound, e.g. `"capacity 0 is out of range 1..=1048576"`.
+///
+/// ```
+/// assert_eq!(funnelq_wasm::limits::check_capacity(8.0), Ok(8));
+/// assert!(funnelq_wasm::limits::check_capacity(0.5).is_err());
+/// ```
 pub fn check_capacity(capacity: f64) -> Result<usize, String> {
-    if capacity.fract() != 0.0 || !(1.0..=MAX_CAPACITY as f64).contains(&capacity) {
-        return Err(format!(
-            "capacity {capacity} is out of range 1..={MAX_CAPACITY}"
-        ));
-    }
-    // The range check above makes this cast exact.
-    Ok(capacity as usize)
+    funnelq_binding::limits::count_f64("capacity", capacity, 1..=MAX_CAPACITY)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -106,17 +106,11 @@ impl Drop for Receiver {
     }
 }
 
-/// Checks a batch size; callers clamp it to the capacity (no more can be ready at
-/// once), so a huge `max` never sizes an allocation.
+/// Checks a batch size (`1..=MAX_BATCH`); callers clamp it to the capacity (no
+/// more can be ready at once), so `max` never sizes an allocation.
 fn check_max(max: f64) -> Result<usize, JsValue> {
-    if max.fract() == 0.0 && (1.0..=4_294_967_295.0).contains(&max) {
-        // Range-checked integer: the cast is exact.
-        Ok(max as usize)
-    } else {
-        Err(error::range(&format!(
-            "max {max} is out of range 1..=4294967295"
-        )))
-    }
+    funnelq_binding::limits::count_f64("max", max, 1..=funnelq_binding::limits::MAX_BATCH)
+        .map_err(|e| error::range(&e.to_string()))
 }
 
 /// An async receive: the first message plus up to `max - 1` more that are ready;

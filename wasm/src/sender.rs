@@ -1,13 +1,13 @@
 //! `Sender`: the JS class around `funnelq::Sender<Msg>`.
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::abort::Stop;
 use crate::env;
 use crate::error;
-use crate::message::Msg;
+use crate::message::{Batch, Msg};
 use crate::registry::{self, Item};
 use crate::token::Kind;
 
@@ -137,33 +137,45 @@ impl Sender {
     }
 
     /// Sends every message of `msgs` in order, waiting for room (workers only);
-    /// returns how many were sent (all). All messages are checked before any is
-    /// sent. Throws `CLOSED` with `err.sent` = how many went in before the close.
+    /// returns how many were sent (all). Every message is checked before any is
+    /// sent (at most `MAX_BATCH`); they are copied a channel's capacity at a time.
+    /// Throws `CLOSED` with `err.sent` = how many went in before the close.
     #[wasm_bindgen(js_name = sendBatch)]
     pub fn send_batch(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Array<Uint8Array | string>")] msgs: &Array,
+        #[wasm_bindgen(unchecked_param_type = "Array<Uint8Array | string>")] msgs: &JsValue,
     ) -> Result<usize, JsValue> {
         let tx = self.tx()?;
-        let mut items = Msg::from_js_array(msgs)?;
+        let mut batch = Batch::check(msgs)?;
         env::ensure_can_block("sendBatch")?;
-        let total = items.len();
-        match tx.send_batch(&mut items) {
-            Ok(n) => Ok(n),
-            Err(_) => Err(closed_with_sent(total - items.len())),
+        let total = batch.remaining();
+        let mut part = Vec::new();
+        while batch.remaining() > 0 {
+            batch.copy_next(&mut part, tx.capacity())?;
+            if tx.send_batch(&mut part).is_err() {
+                return Err(closed_with_sent(total - batch.remaining() - part.len()));
+            }
         }
+        Ok(total)
     }
 
     /// Sends the longest prefix of `msgs` that fits now and returns its length
-    /// (0 for an empty array). Throws `FULL` if none fits, `CLOSED` if closed.
+    /// (0 for an empty array); only that prefix is copied. Throws `FULL` if none
+    /// fits, `CLOSED` if closed.
     #[wasm_bindgen(js_name = trySendBatch)]
     pub fn try_send_batch(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Array<Uint8Array | string>")] msgs: &Array,
+        #[wasm_bindgen(unchecked_param_type = "Array<Uint8Array | string>")] msgs: &JsValue,
     ) -> Result<usize, JsValue> {
         let tx = self.tx()?;
-        let mut items = Msg::from_js_array(msgs)?;
-        tx.try_send_batch(&mut items).map_err(|e| {
+        let mut batch = Batch::check(msgs)?;
+        let mut part = Vec::new();
+        batch.copy_next(&mut part, tx.capacity().saturating_sub(tx.len()))?;
+        if part.is_empty() && batch.remaining() > 0 {
+            // Nothing fits now (or the channel is closed): say which.
+            batch.copy_next(&mut part, 1)?;
+        }
+        tx.try_send_batch(&mut part).map_err(|e| {
             if e.is_full() {
                 error::full()
             } else {
