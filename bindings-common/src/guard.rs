@@ -532,8 +532,7 @@ impl<T, G: Deref<Target = GuardedReceiver<T>>> Claim<T, G> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future loses no message: messages reach `buf` only in
-    /// the poll that completes it.
+    /// Dropping the future loses no message (the core's `recv_batch_async`).
     ///
     /// # Errors
     ///
@@ -562,11 +561,7 @@ impl<T, G: Deref<Target = GuardedReceiver<T>>> Claim<T, G> {
             return Ok(0);
         }
         match self.drain_returned(buf, max) {
-            0 => {
-                let first = self.rx().recv_async().await?;
-                buf.push(first);
-                Ok(self.top_up(buf, 1, max))
-            }
+            0 => self.rx().recv_batch_async(buf, max).await,
             n => Ok(self.top_up(buf, n, max)),
         }
     }
