@@ -324,7 +324,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
 #[cfg(any(feature = "std", loom))]
 impl<T, S: Slots<T>> Chan<T, S> {
     /// Runs `attempt` until it yields `Some`, sleeping on `event` between
-    /// tries. Returns `None` if `deadline` (in `wait::now_nanos` time) passes.
+    /// tries. Returns `None` if `deadline` (in `clock::now_nanos` time) passes.
     fn block<R>(
         event: &Event,
         deadline: Option<u64>,
@@ -434,7 +434,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
     /// Blocking batch send: everything, in order, waiting while full, each
     /// step claiming as many slots as are free. Returns how many were sent
     /// (all of them); on an error `items` holds exactly the unsent suffix.
-    /// `Timeout` only if `deadline` (in `wait::now_nanos` time) passes.
+    /// `Timeout` only if `deadline` (in `clock::now_nanos` time) passes.
     #[cfg(feature = "alloc")]
     pub(crate) fn send_batch_until(
         &self,

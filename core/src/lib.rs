@@ -94,6 +94,7 @@ extern crate alloc;
 extern crate std;
 
 mod chan;
+pub mod clock;
 mod error;
 mod future;
 mod loom;
@@ -103,7 +104,7 @@ mod state;
 mod static_chan;
 #[cfg(feature = "alloc")]
 mod sync;
-pub mod wait;
+mod wait;
 
 pub use error::{
     CapacityError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,

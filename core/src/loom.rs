@@ -1,10 +1,38 @@
-//! The one place that names atomics, `UnsafeCell`, locks and back-off.
+//! The facade: the one place that names atomics, `UnsafeCell` and
+//! back-off, and the door to the primitives built on them.
 //!
 //! Under `--cfg loom` every primitive is swapped for loom's model-checked
 //! twin, so the ring, close and waiting protocols are checked as written.
 //! The rest of the crate imports from here only (`ci/check_comments.py`
-//! enforces it: clippy's `disallowed-types` cannot tell a re-export apart).
+//! enforces it: clippy's `disallowed-types` cannot tell a re-export apart,
+//! so that script is the facade lint). The primitives built on the facade
+//! live in their own files and import from it too:
+//!
+//! - `loom/lock.rs`: the spin `Lock` of the waiter lists;
+//! - `loom/handshake.rs`: the register/re-check handshake (`store_state`,
+//!   `load_waiters`, `registration_fence`) and its choice of scheme;
+//! - `loom/membarrier.rs`: the Linux system calls of the asymmetric scheme.
 
+mod handshake;
+mod lock;
+#[cfg(all(
+    not(loom),
+    feature = "std",
+    any(target_os = "linux", target_os = "android")
+))]
+mod membarrier;
+
+pub(crate) use handshake::{init as init_handshake, load_waiters, registration_fence, store_state};
+pub(crate) use lock::Lock;
+
+pub(crate) use core::sync::atomic::compiler_fence;
+/// The handshake's once-per-process choice (`loom/handshake.rs`).
+#[cfg(all(
+    not(loom),
+    feature = "std",
+    any(target_os = "linux", target_os = "android")
+))]
+pub(crate) use core::sync::atomic::AtomicU8;
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
@@ -50,140 +78,6 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
-
-/// The waiting handshake is Dekker's: a waker changes the state, then reads
-/// `waiters`; a waiter registers in `waiters`, then re-checks the state.
-/// Each side needs its write ordered before its read. A full barrier on
-/// every send and receive would cost a cross-core round trip per message,
-/// so where the OS offers an asymmetric barrier (Linux
-/// `membarrier(PRIVATE_EXPEDITED)`), the wakers' side is a plain store and
-/// load with only a compiler fence between them, and the rare waiter, about
-/// to sleep anyway, runs the heavy barrier that forces a full barrier on
-/// every running thread of the process (the scheme of userspace RCU and
-/// folly's asymmetric fences). Elsewhere, and under loom, both sides use
-/// SeqCst. The choice is made once per process, before the first channel
-/// exists (`asymmetric::init`), so the two sides always agree.
-#[cfg(all(
-    not(loom),
-    feature = "std",
-    any(target_os = "linux", target_os = "android")
-))]
-pub(crate) mod asymmetric {
-    use core::sync::atomic::{AtomicU8, Ordering};
-
-    const UNKNOWN: u8 = 0;
-    const ON: u8 = 1;
-    const OFF: u8 = 2;
-    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
-
-    // From <linux/membarrier.h>.
-    const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
-    const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
-
-    /// Registers for expedited membarrier once; called before any channel
-    /// is handed out.
-    pub(crate) fn init() {
-        // ORDERING: Relaxed: every thread computes the same answer, and a
-        // channel reaches other threads only through a synchronising handoff
-        // made after this store.
-        if STATE.load(Ordering::Relaxed) == UNKNOWN {
-            // SAFETY: a plain syscall with integer arguments.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_membarrier,
-                    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-                    0,
-                    0,
-                )
-            };
-            // ORDERING: Relaxed: as above.
-            STATE.store(if r == 0 { ON } else { OFF }, Ordering::Relaxed);
-        }
-    }
-
-    /// Whether the asymmetric scheme is in force.
-    #[inline]
-    pub(crate) fn on() -> bool {
-        // ORDERING: Relaxed: set once before any channel exists (see `init`).
-        STATE.load(Ordering::Relaxed) == ON
-    }
-
-    /// The heavy side: a full barrier on every running thread of the process.
-    pub(crate) fn heavy() {
-        // SAFETY: a plain syscall with integer arguments.
-        let r =
-            unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
-        if r != 0 {
-            // Cannot fail after a successful registration; stay correct for
-            // this side anyway.
-            core::sync::atomic::fence(Ordering::SeqCst);
-        }
-    }
-}
-
-/// The portable scheme: SeqCst on both sides.
-#[cfg(not(all(
-    not(loom),
-    feature = "std",
-    any(target_os = "linux", target_os = "android")
-)))]
-pub(crate) mod asymmetric {
-    pub(crate) fn init() {}
-    #[inline]
-    pub(crate) fn on() -> bool {
-        false
-    }
-    pub(crate) fn heavy() {}
-}
-
-/// Publishes a state change that a waiter may be waiting for (a stamp in the
-/// ring): the waker's write in the handshake.
-#[inline]
-pub(crate) fn store_state(word: &AtomicPos, value: Pos) {
-    if asymmetric::on() {
-        // ORDERING: Release pairs with the other side's Acquire load of the
-        // stamp; the order against the `waiters` read that follows comes from
-        // the waiter's heavy barrier (see above) plus this compiler fence.
-        word.store(value, Ordering::Release);
-        core::sync::atomic::compiler_fence(Ordering::SeqCst);
-    } else {
-        word.store(value, Ordering::SeqCst);
-    }
-}
-
-/// The waker's read in the handshake: "does anyone wait?". loom models
-/// SeqCst loads as Acquire, which would report lost wake-ups that real
-/// hardware cannot produce, so under loom it is a read-modify-write (which
-/// always reads the newest value and synchronises with the registration).
-#[inline]
-pub(crate) fn load_waiters(waiters: &AtomicU32) -> u32 {
-    #[cfg(not(loom))]
-    {
-        waiters.load(Ordering::SeqCst)
-    }
-    #[cfg(loom)]
-    {
-        waiters.fetch_add(0, Ordering::SeqCst)
-    }
-}
-
-/// The waiter's barrier in the handshake, between registering (an RMW on
-/// `waiters`) and re-checking the state: neither may the re-check be
-/// ordered before the registration, nor a waker's read of `waiters` before
-/// its state change (see `store_state`).
-#[inline]
-pub(crate) fn registration_fence() {
-    #[cfg(not(loom))]
-    {
-        if asymmetric::on() {
-            asymmetric::heavy();
-        } else {
-            core::sync::atomic::fence(Ordering::SeqCst);
-        }
-    }
-    #[cfg(loom)]
-    loom::sync::atomic::fence(Ordering::SeqCst);
-}
 
 /// Spin-then-yield back-off, shrunk to a single step under loom so the
 /// model stays small.
@@ -239,96 +133,5 @@ impl Backoff {
             let _ = self.spins;
             true
         }
-    }
-}
-
-/// A tiny mutual-exclusion lock for the async waiter list: held for a few
-/// pointer updates, never across a wake-up or a user callback.
-#[cfg(not(loom))]
-pub(crate) struct Lock<T> {
-    locked: AtomicBool,
-    value: core::cell::UnsafeCell<T>,
-}
-
-// SAFETY: the lock hands out `&mut T` to one holder at a time, so sharing the
-// lock across threads is sound whenever `T` may be sent between them.
-#[cfg(not(loom))]
-unsafe impl<T: Send> Sync for Lock<T> {}
-// SAFETY: as above; the lock owns its `T`.
-#[cfg(not(loom))]
-unsafe impl<T: Send> Send for Lock<T> {}
-
-#[cfg(not(loom))]
-impl<T> Lock<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        Self {
-            locked: AtomicBool::new(false),
-            value: core::cell::UnsafeCell::new(value),
-        }
-    }
-
-    pub(crate) fn lock(&self) -> LockGuard<'_, T> {
-        let backoff = crossbeam_utils::Backoff::new();
-        loop {
-            // ORDERING: Acquire pairs with the Release store in
-            // `LockGuard::drop`, so the previous holder's writes are visible.
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return LockGuard { lock: self };
-            }
-            // ORDERING: Relaxed: a hint only; the CAS above re-checks.
-            while self.locked.load(Ordering::Relaxed) {
-                backoff.snooze();
-            }
-        }
-    }
-}
-
-/// Holds [`Lock`] until dropped.
-#[cfg(not(loom))]
-pub(crate) struct LockGuard<'a, T> {
-    lock: &'a Lock<T>,
-}
-
-#[cfg(not(loom))]
-impl<T> core::ops::Deref for LockGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the guard exists only while this thread holds the lock.
-        unsafe { &*self.lock.value.get() }
-    }
-}
-
-#[cfg(not(loom))]
-impl<T> core::ops::DerefMut for LockGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard exists only while this thread holds the lock.
-        unsafe { &mut *self.lock.value.get() }
-    }
-}
-
-#[cfg(not(loom))]
-impl<T> Drop for LockGuard<'_, T> {
-    fn drop(&mut self) {
-        // ORDERING: Release publishes this holder's writes to the next
-        // holder's Acquire CAS in `Lock::lock`.
-        self.lock.locked.store(false, Ordering::Release);
-    }
-}
-
-#[cfg(loom)]
-pub(crate) struct Lock<T>(loom::sync::Mutex<T>);
-
-#[cfg(loom)]
-impl<T> Lock<T> {
-    pub(crate) fn new(value: T) -> Self {
-        Self(loom::sync::Mutex::new(value))
-    }
-
-    pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
-        self.0.lock().unwrap()
     }
 }

@@ -70,7 +70,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         if self.split.swap(true, Ordering::AcqRel) {
             return None;
         }
-        crate::loom::asymmetric::init();
+        crate::loom::init_handshake();
         self.chan.ring.init_stamps();
         // The channel's sender count starts at 1: the sender handed out here.
         Some((StaticSender { owner: self }, StaticReceiver { owner: self }))
@@ -175,7 +175,7 @@ impl<'a, T, const N: usize> StaticSender<'a, T, N> {
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.owner
             .chan
-            .send_until(msg, crate::wait::deadline_after(timeout))
+            .send_until(msg, crate::clock::deadline_after(timeout))
             .map_err(|e| match e {
                 Ok(m) => SendTimeoutError::Timeout(m),
                 Err(m) => SendTimeoutError::Closed(m),
@@ -320,7 +320,7 @@ impl<'a, T, const N: usize> StaticReceiver<'a, T, N> {
     /// ```
     #[cfg(feature = "std")]
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        let deadline = crate::wait::deadline_after(timeout);
+        let deadline = crate::clock::deadline_after(timeout);
         // SAFETY: `&mut self` on the only receiver.
         match unsafe { self.owner.chan.recv_until(deadline) } {
             Some(Ok(m)) => Ok(m),

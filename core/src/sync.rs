@@ -67,7 +67,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
     let ring = Ring::try_with_capacity(capacity).ok_or_else(|| {
         CapacityError::out_of_memory(capacity, Ring::<T, Box<[Slot<T>]>>::bytes_for(capacity))
     })?;
-    crate::loom::asymmetric::init();
+    crate::loom::init_handshake();
     let shared = Arc::new(Chan::from_ring(ring));
     Ok((
         Sender {
@@ -272,7 +272,7 @@ impl<T> Sender<T> {
     /// ```
     #[cfg(feature = "std")]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.send_by(msg, crate::wait::deadline_after(timeout))
+        self.send_by(msg, crate::clock::deadline_after(timeout))
     }
 
     /// Sends, waiting until `deadline` at most while the channel is full.
@@ -291,7 +291,7 @@ impl<T> Sender<T> {
     #[cfg(feature = "std")]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         let left = deadline.saturating_duration_since(Instant::now());
-        self.send_by(msg, crate::wait::deadline_after(left))
+        self.send_by(msg, crate::clock::deadline_after(left))
     }
 
     #[cfg(feature = "std")]
@@ -402,7 +402,7 @@ impl<T> Sender<T> {
         timeout: Duration,
     ) -> Result<usize, SendTimeoutError<()>> {
         self.chan()
-            .send_batch_until(items, crate::wait::deadline_after(timeout))
+            .send_batch_until(items, crate::clock::deadline_after(timeout))
     }
 
     /// As [`Sender::send_batch`], waiting until `deadline` at most while
@@ -613,7 +613,7 @@ impl<T> Receiver<T> {
     /// ```
     #[cfg(feature = "std")]
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.recv_by(crate::wait::deadline_after(timeout))
+        self.recv_by(crate::clock::deadline_after(timeout))
     }
 
     /// Receives, waiting until `deadline` at most while empty.
@@ -631,7 +631,7 @@ impl<T> Receiver<T> {
     #[cfg(feature = "std")]
     pub fn recv_deadline(&mut self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        self.recv_by(crate::wait::deadline_after(left))
+        self.recv_by(crate::clock::deadline_after(left))
     }
 
     #[cfg(feature = "std")]
@@ -717,7 +717,7 @@ impl<T> Receiver<T> {
         max: usize,
         timeout: Duration,
     ) -> Result<usize, RecvTimeoutError> {
-        let deadline = crate::wait::deadline_after(timeout);
+        let deadline = crate::clock::deadline_after(timeout);
         // SAFETY: `&mut self` on the only `Receiver`: one consumer at a time.
         match unsafe { self.chan().recv_batch_until(buf, max, deadline) } {
             Some(Ok(n)) => Ok(n),

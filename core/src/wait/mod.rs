@@ -29,14 +29,13 @@
 #[cfg(any(feature = "std", loom))]
 mod os;
 
-#[cfg(not(loom))]
-pub use os_clock::set_clock;
-
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::ptr;
 use core::task::Waker;
 
+#[cfg(all(feature = "std", not(loom)))]
+use crate::clock;
 use crate::loom::{load_waiters, registration_fence, AtomicU32, Lock, Ordering, UnsafeCell};
 
 /// One direction's waiting room ("not empty" for the receiver, "not full"
@@ -202,7 +201,7 @@ impl Event {
     }
 
     /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
-    /// record) is notified, or `deadline` (in `now_nanos` time) passes.
+    /// record) is notified, or `deadline` (in `clock::now_nanos` time) passes.
     /// Returns `true` if notified. Unregister afterwards either way.
     #[cfg(loom)]
     pub(crate) fn sleep(&self, waiter: &Waiter, _deadline: Option<u64>) -> bool {
@@ -217,7 +216,7 @@ impl Event {
     }
 
     /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
-    /// record) is notified, or `deadline` (in `now_nanos` time) passes.
+    /// record) is notified, or `deadline` (in `clock::now_nanos` time) passes.
     /// Returns `true` if notified. Unregister afterwards either way.
     #[cfg(all(feature = "std", not(loom)))]
     pub(crate) fn sleep(&self, waiter: &Waiter, deadline: Option<u64>) -> bool {
@@ -228,13 +227,13 @@ impl Event {
             }
             let timeout = match deadline {
                 None => None,
-                Some(deadline) => match deadline.checked_sub(now_nanos()) {
+                Some(deadline) => match deadline.checked_sub(clock::now_nanos()) {
                     None | Some(0) => return false,
                     Some(left) => Some(left),
                 },
             };
             let os_timed_out = os::wait(&waiter.word, 0, timeout);
-            if os_timed_out && !os_clock::has_clock() {
+            if os_timed_out && !clock::has_clock() {
                 // No clock to measure against (see `set_clock`): trust the OS.
                 // SeqCst: as above.
                 return waiter.word.load(Ordering::SeqCst) != 0;
@@ -344,89 +343,5 @@ impl List {
                 (*n).linked = false;
             });
         }
-    }
-}
-
-/// loom has no time: timeouts are not modelled (every wait is untimed).
-#[cfg(loom)]
-pub(crate) fn deadline_after(_timeout: core::time::Duration) -> Option<u64> {
-    None
-}
-
-/// Monotonic nanoseconds for deadlines (see [`set_clock`] on targets whose
-/// `std` has no clock).
-#[cfg(all(feature = "std", not(loom)))]
-pub(crate) fn now_nanos() -> u64 {
-    os_clock::now_nanos()
-}
-
-/// The deadline `timeout` from now, or `None` if it lies beyond what a
-/// `u64` of nanoseconds holds (treated as "wait forever").
-#[cfg(all(feature = "std", not(loom)))]
-pub(crate) fn deadline_after(timeout: core::time::Duration) -> Option<u64> {
-    let nanos = u64::try_from(timeout.as_nanos()).ok()?;
-    now_nanos().checked_add(nanos)
-}
-
-#[cfg(not(loom))]
-mod os_clock {
-    #[cfg(all(feature = "std", not(target_arch = "wasm32")))]
-    pub(crate) fn now_nanos() -> u64 {
-        extern crate std;
-        use std::sync::OnceLock;
-        use std::time::Instant;
-        static BASE: OnceLock<Instant> = OnceLock::new();
-        let base = *BASE.get_or_init(Instant::now);
-        u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// Whether `now_nanos` measures real time.
-    #[cfg(feature = "std")]
-    pub(crate) fn has_clock() -> bool {
-        #[cfg(target_arch = "wasm32")]
-        {
-            // ORDERING: Relaxed: a yes/no hint; `now_nanos` Acquires the value.
-            CLOCK.load(crate::loom::Ordering::Relaxed) != 0
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            true
-        }
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    static CLOCK: crate::loom::AtomicUsize = crate::loom::AtomicUsize::new(0);
-
-    #[cfg(all(feature = "std", target_arch = "wasm32"))]
-    pub(crate) fn now_nanos() -> u64 {
-        // ORDERING: Acquire pairs with the Release store in `set_clock`.
-        match CLOCK.load(crate::loom::Ordering::Acquire) {
-            0 => 0,
-            f => {
-                // SAFETY: only `set_clock` stores here, and it stores a
-                // `fn() -> u64` cast to usize.
-                let f: fn() -> u64 = unsafe { core::mem::transmute::<usize, fn() -> u64>(f) };
-                f()
-            }
-        }
-    }
-
-    /// Supplies the monotonic clock (in nanoseconds) that timeouts measure
-    /// against, on targets whose `std` has none (`wasm32-unknown-unknown`:
-    /// pass a function over `performance.now()`). Until it is called there,
-    /// a timed wait sleeps the whole timeout once per wake-up, so it can
-    /// run late but never early. Elsewhere the OS clock is used and this
-    /// does nothing.
-    ///
-    /// ```
-    /// fn now() -> u64 { 0 }
-    /// funnelq::wait::set_clock(now); // a no-op off wasm32
-    /// ```
-    pub fn set_clock(now_nanos: fn() -> u64) {
-        #[cfg(target_arch = "wasm32")]
-        // ORDERING: Release pairs with the Acquire load in `now_nanos`.
-        CLOCK.store(now_nanos as usize, crate::loom::Ordering::Release);
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = now_nanos;
     }
 }
