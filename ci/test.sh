@@ -59,6 +59,10 @@ for script in ci/test-*.sh; do
   bash "$script" || failed+=("$script")
 done
 
+# After test-node.sh and test-wasm.sh built both packages' types.
+step "one JavaScript surface: funnelq and funnelq-wasm declare the same names"
+node ci/js_surface.mjs || failed+=("ci/js_surface.mjs")
+
 # --check in CI; ci/conformance.sh asks for --write.
 step "conformance table (docs/CONFORMANCE.md)"
 mode="${FUNNELQ_CONFORMANCE:-check}"
