@@ -134,8 +134,9 @@ extern "C" {
 //
 // Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a capacity outside
 // `1..=funnelq_max_capacity()` or a null out-pointer; `FUNNELQ_NOMEM` if
-// a handle cannot be allocated. On any error the out-pointers are left
-// untouched and nothing needs freeing.
+// the ring (about 32 bytes per slot, allocated up front) or a handle cannot
+// be allocated. On any error the out-pointers are left untouched and
+// nothing needs freeing: no capacity aborts the process (S22).
 //
 // # Safety
 // `tx_out` and `rx_out` must be NULL or writable.
@@ -199,7 +200,8 @@ enum funnelq_status funnelq_capacity(const void *handle,
 
 // The largest capacity `funnelq_channel_new` accepts (2^30 on 64-bit
 // targets). The ring is allocated up front, so large capacities cost memory
-// (about 32 bytes per slot).
+// (about 32 bytes per slot); when it cannot be allocated,
+// `funnelq_channel_new` returns `FUNNELQ_NOMEM`.
 size_t funnelq_max_capacity(void);
 
 // The most messages one batch call takes: `count` of the send batches,

@@ -170,8 +170,9 @@ pub(crate) fn out<T>(p: *mut T, v: T) -> Result<(), S> {
 ///
 /// Returns `FUNNELQ_OK`; `FUNNELQ_INVALID` for a capacity outside
 /// `1..=funnelq_max_capacity()` or a null out-pointer; `FUNNELQ_NOMEM` if
-/// a handle cannot be allocated. On any error the out-pointers are left
-/// untouched and nothing needs freeing.
+/// the ring (about 32 bytes per slot, allocated up front) or a handle cannot
+/// be allocated. On any error the out-pointers are left untouched and
+/// nothing needs freeing: no capacity aborts the process (S22).
 ///
 /// # Safety
 /// `tx_out` and `rx_out` must be NULL or writable.
@@ -308,7 +309,8 @@ pub unsafe extern "C" fn funnelq_capacity(
 
 /// The largest capacity `funnelq_channel_new` accepts (2^30 on 64-bit
 /// targets). The ring is allocated up front, so large capacities cost memory
-/// (about 32 bytes per slot).
+/// (about 32 bytes per slot); when it cannot be allocated,
+/// `funnelq_channel_new` returns `FUNNELQ_NOMEM`.
 #[no_mangle]
 pub extern "C" fn funnelq_max_capacity() -> usize {
     fq::MAX_CAPACITY

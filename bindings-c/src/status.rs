@@ -87,7 +87,11 @@ pub(crate) trait ToStatus {
 
 impl ToStatus for fq::CapacityError {
     fn status(&self) -> S {
-        S::FUNNELQ_INVALID
+        if self.is_out_of_memory() {
+            S::FUNNELQ_NOMEM
+        } else {
+            S::FUNNELQ_INVALID
+        }
     }
 }
 

@@ -3,10 +3,13 @@
 //! A handle is not an address. It is a number cast to a pointer,
 //!
 //! ```text
-//!   bit 63      62     61 ........ 30   29 ......... 0      (64-bit targets)
-//!   MARK = 1    kind   generation (32)  slot index (30)
+//!   bit 63      62     61 ........ 30   29 ......... 3   2..0    (64-bit targets)
+//!   MARK = 1    kind   generation (32)  slot index (27)  0
 //! ```
 //!
+//! (the low bits are zero so that the value is as aligned as a real
+//! pointer to a record, for tools and runtimes that look at it, like Go's
+//! checkptr),
 //! and the object lives in a slot of a process-wide table whose memory is
 //! never returned to the allocator. So a check never reads freed memory:
 //!
@@ -55,13 +58,16 @@ pub(crate) trait Typed {
 }
 
 const PTR_BITS: u32 = usize::BITS;
-/// Slot index bits of a handle: 2^30 handles on 64-bit targets, 2^18 on 32-bit ones.
-const INDEX_BITS: u32 = if PTR_BITS >= 64 { 30 } else { 18 };
-/// Generation bits of a handle: 32 on 64-bit targets, 12 on 32-bit ones.
-const GEN_BITS: u32 = PTR_BITS - 2 - INDEX_BITS;
+/// Zero bits at the bottom of a handle value.
+const ALIGN_BITS: u32 = 3;
+/// Slot index bits of a handle: 2^27 handles on 64-bit targets, 2^16 on 32-bit ones.
+const INDEX_BITS: u32 = if PTR_BITS >= 64 { 27 } else { 16 };
+/// Generation bits of a handle: 32 on 64-bit targets, 11 on 32-bit ones.
+const GEN_BITS: u32 = PTR_BITS - 2 - INDEX_BITS - ALIGN_BITS;
 const MARK: usize = 1 << (PTR_BITS - 1);
 const KIND_BIT: usize = 1 << (PTR_BITS - 2);
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+const ALIGN_MASK: usize = (1 << ALIGN_BITS) - 1;
 const GEN_MASK: u32 = if GEN_BITS >= 32 {
     u32::MAX
 } else {
@@ -124,7 +130,7 @@ struct Decoded {
 }
 
 fn decode(h: usize) -> Option<Decoded> {
-    if h & MARK == 0 {
+    if h & MARK == 0 || h & ALIGN_MASK != 0 {
         return None;
     }
     let kind = if h & KIND_BIT == 0 {
@@ -134,8 +140,8 @@ fn decode(h: usize) -> Option<Decoded> {
     };
     Some(Decoded {
         kind,
-        gen: ((h >> INDEX_BITS) as u32) & GEN_MASK,
-        index: (h & INDEX_MASK) as u32,
+        gen: ((h >> (ALIGN_BITS + INDEX_BITS)) as u32) & GEN_MASK,
+        index: ((h >> ALIGN_BITS) & INDEX_MASK) as u32,
     })
 }
 
@@ -144,7 +150,9 @@ fn encode(kind: Kind, gen: u32, index: u32) -> usize {
         Kind::Sender => 0,
         Kind::Receiver => KIND_BIT,
     };
-    MARK | kind | (((gen & GEN_MASK) as usize) << INDEX_BITS) | index as usize
+    MARK | kind
+        | (((gen & GEN_MASK) as usize) << (ALIGN_BITS + INDEX_BITS))
+        | ((index as usize) << ALIGN_BITS)
 }
 
 /// Segment number and offset of slot `index`.
@@ -479,6 +487,8 @@ mod tests {
         }
         assert!(decode(0).is_none());
         assert!(decode(0x7fff_1234_5678).is_none());
+        assert!(decode(encode(Kind::Sender, 1, 1) + 1).is_none());
+        assert_eq!(encode(Kind::Receiver, 3, 5) % 8, 0);
     }
 
     #[test]

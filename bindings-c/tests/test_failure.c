@@ -162,8 +162,11 @@ static void s22_forged_handles(void) {
     uintptr_t t = (uintptr_t)tx, r = (uintptr_t)rx;
     const uintptr_t forged[] = {
         1, 8, 4096, UINTPTR_MAX, UINTPTR_MAX - 7, (uintptr_t)words, (uintptr_t)heap,
-        (uintptr_t)&forged, t ^ 1, t + 1, t - 1, t ^ ((uintptr_t)1 << 40), t ^ ((uintptr_t)1 << 31),
-        r ^ 1, r ^ ((uintptr_t)1 << 40), (uintptr_t)1 << 63, ((uintptr_t)1 << 63) | 0x3fffffff,
+        (uintptr_t)&forged, t ^ 1, t + 1, t - 1, t + 8, t - 8, t ^ ((uintptr_t)1 << 62),
+        /* the same slot, another generation (a later or an earlier handle) */
+        t + ((uintptr_t)1 << 30), t - ((uintptr_t)1 << 30), t ^ ((uintptr_t)1 << 45),
+        r ^ 1, r + 8, r ^ ((uintptr_t)1 << 30), r ^ ((uintptr_t)1 << 62),
+        ((uintptr_t)1 << 63) | ((uintptr_t)0x7ffffff << 3), (uintptr_t)1 << 62, ((uintptr_t)3 << 62) | 4,
     };
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
         check_sender_refused((funnelq_sender *)as_ptr(forged[i]));
@@ -217,6 +220,9 @@ static funnelq_status huge_channel_in_child(size_t cap) {
 /* Capacities, batch counts, receive maxima and copy lengths out of range or
  * beyond memory: a documented status, never an abort, nothing read. */
 static void s22_huge_sizes(void) {
+    /* the largest capacity: the ring (tens of GB) cannot be allocated here */
+    CHECK_ST(huge_channel_in_child(funnelq_max_capacity()), FUNNELQ_NOMEM);
+    CHECK_ST(huge_channel_in_child(funnelq_max_capacity() / 2), FUNNELQ_NOMEM);
     CHECK_ST(huge_channel_in_child(funnelq_max_capacity() + 1), FUNNELQ_INVALID);
     CHECK_ST(huge_channel_in_child(1), FUNNELQ_OK);
 
