@@ -69,6 +69,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -86,8 +87,14 @@ var (
 	// nothing was sent or received. Context cancellation returns an error
 	// that matches both ErrTimeout and the context's error (ctx.Err()).
 	ErrTimeout = errors.New("funnelq: operation timed out")
-	// ErrInvalid: a bad argument (capacity out of range, a freed handle).
+	// ErrInvalid: a bad argument (capacity out of range, a batch size
+	// outside 1..MaxBatch, a freed handle). The returned error wraps it with
+	// a message that names the value and the bound.
 	ErrInvalid = errors.New("funnelq: invalid argument")
+	// ErrNoMemory: memory for the channel's ring (allocated up front by New:
+	// about 32 bytes per slot) or for a message could not be allocated.
+	// Nothing was created or sent.
+	ErrNoMemory = errors.New("funnelq: out of memory")
 	// ErrBusy: a receive while another receive on the same Receiver runs.
 	ErrBusy = errors.New("funnelq: another receive is running on this receiver")
 	// errInternal: a bug inside the C library (a caught panic).
@@ -96,6 +103,12 @@ var (
 
 // MaxCapacity is the largest capacity New accepts.
 var MaxCapacity = int(C.funnelq_max_capacity())
+
+// MaxBatch is the most messages one batch call takes: len(msgs) of
+// SendBatch, max of RecvBatch, TryRecvBatch and RecvBatchTimeout, len(dst)
+// of RecvBatchInto (the C library's FUNNELQ_MAX_BATCH, 2^20). A larger batch
+// gets ErrInvalid before anything is allocated or sent.
+const MaxBatch = int(C.FUNNELQ_MAX_BATCH)
 
 // pollSlice bounds how long a context-aware call waits inside C before it
 // checks its context again: the cancellation latency.
@@ -118,6 +131,8 @@ func statusErr(st C.enum_funnelq_status) error {
 		return ErrInvalid
 	case C.FUNNELQ_BUSY:
 		return ErrBusy
+	case C.FUNNELQ_NOMEM:
+		return ErrNoMemory
 	default:
 		return fmt.Errorf("%w: %s", errInternal, C.GoString(C.funnelq_status_str(C.int(st))))
 	}
@@ -147,8 +162,14 @@ func bytesPtr(b []byte) unsafe.Pointer {
 	return unsafe.Pointer(unsafe.SliceData(b))
 }
 
+// errBatch is the ErrInvalid of a batch size outside 1..MaxBatch.
+func errBatch(n int) error {
+	return fmt.Errorf("%w: batch size %d is out of range 1..=%d", ErrInvalid, n, MaxBatch)
+}
+
 // New creates a channel holding up to capacity messages (1..MaxCapacity)
-// and returns its first Sender and its Receiver.
+// and returns its first Sender and its Receiver. The ring is allocated up
+// front: a capacity the memory cannot hold gets ErrNoMemory.
 func New(capacity int) (*Sender, *Receiver, error) {
 	if capacity < 1 || capacity > MaxCapacity {
 		return nil, nil, fmt.Errorf("%w: capacity %d is out of range 1..=%d", ErrInvalid, capacity, MaxCapacity)
@@ -156,105 +177,114 @@ func New(capacity int) (*Sender, *Receiver, error) {
 	var tx *C.funnelq_sender
 	var rx *C.funnelq_receiver
 	if err := statusErr(C.funnelq_channel_new(C.size_t(capacity), &tx, &rx)); err != nil {
+		if errors.Is(err, ErrNoMemory) {
+			return nil, nil, fmt.Errorf("%w: a ring of capacity %d", err, capacity)
+		}
 		return nil, nil, err
 	}
-	return newSender(tx), newReceiver(rx), nil
+	return newSender(tx), newReceiver(rx, capacity), nil
 }
 
 // Sender is one producer handle. It is safe for concurrent use by many
 // goroutines; Clone gives a handle of its own to each producer that must be
 // able to Free independently.
 type Sender struct {
-	mu sync.RWMutex // read-held by every call, write-held by Free
-	h  *C.funnelq_sender
+	// The C handle; nil once freed. The C library makes a handle safe to
+	// free while calls on it run (they finish; later ones get
+	// FUNNELQ_INVALID), so calls only load it: no lock on the send path.
+	h unsafe.Pointer // *C.funnelq_sender; accessed atomically
 }
 
 func newSender(h *C.funnelq_sender) *Sender {
-	s := &Sender{h: h}
+	s := &Sender{h: unsafe.Pointer(h)}
 	runtime.SetFinalizer(s, func(s *Sender) {
-		if s.h != nil {
-			C.funnelq_sender_free(s.h)
+		if h := s.take(); h != nil {
+			C.funnelq_sender_free(h)
 		}
 	})
 	return s
 }
 
-// acquire read-locks s and returns its handle, or nil if s is nil or freed.
-func (s *Sender) acquire() *C.funnelq_sender {
+// take clears s's handle and returns it (nil if it was already freed).
+func (s *Sender) take() *C.funnelq_sender {
+	return (*C.funnelq_sender)(atomic.SwapPointer(&s.h, nil))
+}
+
+// handle returns s's C handle, or nil if s is nil or freed. Callers keep s
+// alive (runtime.KeepAlive) until their C call returns, so that the
+// finalizer cannot free the handle under them.
+func (s *Sender) handle() *C.funnelq_sender {
 	if s == nil {
 		return nil
 	}
-	s.mu.RLock()
-	if s.h == nil {
-		s.mu.RUnlock()
-		return nil
-	}
-	return s.h
+	return (*C.funnelq_sender)(atomic.LoadPointer(&s.h))
 }
 
 // Clone returns a new Sender for the same channel. The stream ends only when
 // every Sender has been freed (or the channel is closed).
 func (s *Sender) Clone() (*Sender, error) {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return nil, ErrInvalid
 	}
-	defer s.mu.RUnlock()
 	var out *C.funnelq_sender
-	if err := statusErr(C.funnelq_sender_clone(h, &out)); err != nil {
+	err := statusErr(C.funnelq_sender_clone(h, &out))
+	runtime.KeepAlive(s)
+	if err != nil {
 		return nil, err
 	}
 	return newSender(out), nil
 }
 
 // Free releases this Sender; freeing the last one ends the stream (the
-// Receiver drains what is queued, then gets ErrClosed). Free waits for calls
-// still running on this Sender value. Using s afterwards returns ErrInvalid;
-// a second Free is a no-op.
+// Receiver drains what is queued, then gets ErrClosed). Free does not wait:
+// a call still running on s (a Send waiting for room, say) finishes
+// normally, and s stops counting as a sender when it returns. Using s
+// afterwards returns ErrInvalid; a second Free is a no-op.
 func (s *Sender) Free() error {
 	if s == nil {
 		return ErrInvalid
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.h == nil {
+	h := s.take()
+	if h == nil {
 		return nil
 	}
-	err := statusErr(C.funnelq_sender_free(s.h))
-	s.h = nil
 	runtime.SetFinalizer(s, nil)
-	return err
+	return statusErr(C.funnelq_sender_free(h))
 }
 
 // Send copies msg into the channel, waiting while it is full. Returns
 // ErrClosed if the channel is closed (nothing sent).
 func (s *Sender) Send(msg []byte) error {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return ErrInvalid
 	}
-	defer s.mu.RUnlock()
-	return statusErr(C.funnelq_send_copy(h, bytesPtr(msg), C.size_t(len(msg))))
+	st := C.funnelq_send_copy(h, bytesPtr(msg), C.size_t(len(msg)))
+	runtime.KeepAlive(s)
+	return statusErr(st)
 }
 
 // TrySend copies msg into the channel if there is room now: ErrFull if not.
 func (s *Sender) TrySend(msg []byte) error {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return ErrInvalid
 	}
-	defer s.mu.RUnlock()
-	return statusErr(C.funnelq_try_send_copy(h, bytesPtr(msg), C.size_t(len(msg))))
+	st := C.funnelq_try_send_copy(h, bytesPtr(msg), C.size_t(len(msg)))
+	runtime.KeepAlive(s)
+	return statusErr(st)
 }
 
 // SendTimeout is Send waiting at most d: ErrTimeout then (nothing sent).
 func (s *Sender) SendTimeout(msg []byte, d time.Duration) error {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return ErrInvalid
 	}
-	defer s.mu.RUnlock()
-	return statusErr(C.funnelq_send_copy_timeout(h, bytesPtr(msg), C.size_t(len(msg)), nanos(d)))
+	st := C.funnelq_send_copy_timeout(h, bytesPtr(msg), C.size_t(len(msg)), nanos(d))
+	runtime.KeepAlive(s)
+	return statusErr(st)
 }
 
 // SendContext is Send that gives up when ctx is done, returning an error
@@ -283,18 +313,22 @@ func (s *Sender) SendContext(ctx context.Context, msg []byte) error {
 
 // SendBatch copies and sends all msgs in order, waiting for room as needed,
 // with one C call. It returns how many were sent: len(msgs) with a nil
-// error, or fewer with ErrClosed.
+// error, or fewer with ErrClosed. More than MaxBatch messages get ErrInvalid
+// (nothing sent).
 func (s *Sender) SendBatch(msgs [][]byte) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	h := s.acquire()
+	if len(msgs) > MaxBatch {
+		return 0, errBatch(len(msgs))
+	}
+	h := s.handle()
 	if h == nil {
 		return 0, ErrInvalid
 	}
-	defer s.mu.RUnlock()
+	defer runtime.KeepAlive(s)
 	sc := batchPool.Get().(*batchScratch)
-	defer batchPool.Put(sc)
+	defer sc.put()
 	data, lens := sc.data[:0], sc.lens[:0]
 	for _, m := range msgs {
 		data = append(data, m...)
@@ -314,24 +348,34 @@ type batchScratch struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batchScratch) }}
 
+// maxPooledBatchBytes bounds what the pool keeps after a large batch.
+const maxPooledBatchBytes = 1 << 20
+
+func (sc *batchScratch) put() {
+	if cap(sc.data) > maxPooledBatchBytes {
+		sc.data = nil
+	}
+	batchPool.Put(sc)
+}
+
 // Close closes the channel (idempotent): sends fail with ErrClosed, the
 // Receiver drains what is queued and then gets ErrClosed.
 func (s *Sender) Close() error {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return ErrInvalid
 	}
-	defer s.mu.RUnlock()
+	defer runtime.KeepAlive(s)
 	return statusErr(C.funnelq_close(unsafe.Pointer(h)))
 }
 
 // Len is a snapshot of the number of queued messages (0 if s is freed).
 func (s *Sender) Len() int {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return 0
 	}
-	defer s.mu.RUnlock()
+	defer runtime.KeepAlive(s)
 	var n C.size_t
 	C.funnelq_len(unsafe.Pointer(h), &n)
 	return int(n)
@@ -339,11 +383,11 @@ func (s *Sender) Len() int {
 
 // Cap is the channel's capacity (0 if s is freed).
 func (s *Sender) Cap() int {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return 0
 	}
-	defer s.mu.RUnlock()
+	defer runtime.KeepAlive(s)
 	var n C.size_t
 	C.funnelq_capacity(unsafe.Pointer(h), &n)
 	return int(n)
@@ -351,11 +395,11 @@ func (s *Sender) Cap() int {
 
 // IsClosed reports whether the channel is closed (true if s is freed).
 func (s *Sender) IsClosed() bool {
-	h := s.acquire()
+	h := s.handle()
 	if h == nil {
 		return true
 	}
-	defer s.mu.RUnlock()
+	defer runtime.KeepAlive(s)
 	var b C.bool
 	C.funnelq_is_closed(unsafe.Pointer(h), &b)
 	return bool(b)
@@ -368,24 +412,31 @@ type Receiver struct {
 	mu  sync.RWMutex        // read-held by Close/Len/Cap/IsClosed, write-held by Free
 	rmu sync.Mutex          // held by the one running receive (TryLock: ErrBusy) and by Free
 	h   *C.funnelq_receiver // changed only with both mu and rmu held
+	cap int                 // the channel's capacity (fixed)
 	// The last receive's C messages, released by the next receive's cgo
 	// call (one call per receive instead of two). The array is C memory
-	// (so cgo's pointer checks need not scan it). Guarded by rmu.
+	// (so cgo's pointer checks need not scan it). Guarded by rmu. It holds
+	// at most min(MaxBatch, capacity) messages: a batch receive asks C for
+	// no more than that (it may return fewer than max, S18).
 	pend  []C.funnelq_msg
 	npend int
 }
 
-// allocMsgs returns a zeroed C array of n messages as a Go slice view.
+// allocMsgs returns a zeroed C array of n messages as a Go slice view, or
+// nil if C cannot allocate it.
 func allocMsgs(n int) []C.funnelq_msg {
 	p := C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.funnelq_msg{})))
 	if p == nil {
-		panic("funnelq: out of memory")
+		return nil
 	}
 	return unsafe.Slice((*C.funnelq_msg)(p), n)
 }
 
-func newReceiver(h *C.funnelq_receiver) *Receiver {
-	r := &Receiver{h: h, pend: allocMsgs(1)}
+func newReceiver(h *C.funnelq_receiver, capacity int) *Receiver {
+	r := &Receiver{h: h, cap: capacity, pend: allocMsgs(1)}
+	if r.pend == nil {
+		panic("funnelq: out of memory for one message") // 32 bytes
+	}
 	runtime.SetFinalizer(r, func(r *Receiver) { r.release() })
 	return r
 }
@@ -468,12 +519,19 @@ func (r *Receiver) receive(q recvReq) (recvRes, error) {
 	if h == nil {
 		return recvRes{}, ErrInvalid
 	}
+	// Never ask for more than the channel holds: the scratch stays
+	// bounded by the capacity whatever max the caller passes.
+	q.max = min(q.max, r.cap)
 	prev, out := &r.pend[0], &r.pend[0]
 	if q.max > len(r.pend) {
 		// Grow the scratch; the old messages are released by this same
 		// call, then the old array.
+		grown := allocMsgs(q.max)
+		if grown == nil {
+			return recvRes{}, fmt.Errorf("%w: scratch for a batch of %d messages", ErrNoMemory, q.max)
+		}
 		old := r.pend
-		r.pend = allocMsgs(q.max)
+		r.pend = grown
 		out = &r.pend[0]
 		defer C.free(unsafe.Pointer(&old[0]))
 	}
@@ -577,11 +635,12 @@ func (r *Receiver) RecvContext(ctx context.Context) ([]byte, error) {
 }
 
 // RecvBatch waits for at least one message and returns up to max messages
-// that are ready, in order, with one cgo call; ErrClosed at end-of-stream.
-// The messages share one backing array (each is a capped sub-slice).
+// that are ready (1 <= max <= MaxBatch; never more than the capacity), in
+// order, with one cgo call; ErrClosed at end-of-stream. The messages share
+// one backing array (each is a capped sub-slice).
 func (r *Receiver) RecvBatch(max int) ([][]byte, error) {
-	if max < 1 {
-		return nil, fmt.Errorf("%w: batch size %d is below 1", ErrInvalid, max)
+	if max < 1 || max > MaxBatch {
+		return nil, errBatch(max)
 	}
 	res, err := r.receive(recvReq{batch: true, max: max})
 	return res.msgs, err
@@ -591,8 +650,8 @@ func (r *Receiver) RecvBatch(max int) ([][]byte, error) {
 // message, receives up to len(dst) ready ones, and copies message i into
 // dst[i] (dst[i] = append(dst[i][:0], msg...)), returning how many.
 func (r *Receiver) RecvBatchInto(dst [][]byte) (int, error) {
-	if len(dst) < 1 {
-		return 0, fmt.Errorf("%w: batch size 0 is below 1", ErrInvalid)
+	if len(dst) < 1 || len(dst) > MaxBatch {
+		return 0, errBatch(len(dst))
 	}
 	res, err := r.receive(recvReq{batch: true, max: len(dst), into: dst})
 	return res.n, err
@@ -600,8 +659,8 @@ func (r *Receiver) RecvBatchInto(dst [][]byte) (int, error) {
 
 // TryRecvBatch is RecvBatch without waiting: ErrEmpty if nothing is ready.
 func (r *Receiver) TryRecvBatch(max int) ([][]byte, error) {
-	if max < 1 {
-		return nil, fmt.Errorf("%w: batch size %d is below 1", ErrInvalid, max)
+	if max < 1 || max > MaxBatch {
+		return nil, errBatch(max)
 	}
 	res, err := r.receive(recvReq{batch: true, max: max, mode: 1})
 	return res.msgs, err
@@ -609,8 +668,8 @@ func (r *Receiver) TryRecvBatch(max int) ([][]byte, error) {
 
 // RecvBatchTimeout is RecvBatch waiting at most d for the first message.
 func (r *Receiver) RecvBatchTimeout(max int, d time.Duration) ([][]byte, error) {
-	if max < 1 {
-		return nil, fmt.Errorf("%w: batch size %d is below 1", ErrInvalid, max)
+	if max < 1 || max > MaxBatch {
+		return nil, errBatch(max)
 	}
 	res, err := r.receive(recvReq{batch: true, max: max, mode: 2, d: d})
 	return res.msgs, err
