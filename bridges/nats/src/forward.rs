@@ -333,7 +333,19 @@ impl Forward {
         self
     }
 
-    fn check(&self) -> Result<(), Error> {
+    /// Checks the settings without a server (what [`run`](Forward::run)
+    /// checks first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] or [`Error::InvalidName`], naming the value.
+    ///
+    /// ```
+    /// let err = funnelq_nats::Forward::new("s").window(0).validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "window 0 is out of range 1..=65536");
+    /// assert!(funnelq_nats::Forward::new("s").validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
         check_name("subject", &self.subject)?;
         check_range("window", self.window, MAX_WINDOW)?;
         check_range("batch", self.batch, MAX_BATCH)?;
@@ -381,7 +393,7 @@ impl Forward {
         client: &Client,
         rx: &mut Receiver<T>,
     ) -> Result<ForwardStats, Error> {
-        self.check()?;
+        self.validate()?;
         let js = ContextBuilder::new()
             .timeout(self.ack_timeout)
             .max_ack_inflight(self.window)

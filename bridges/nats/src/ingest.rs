@@ -292,6 +292,21 @@ impl Ingest {
         self
     }
 
+    /// Checks the settings without a server (what [`run`](Ingest::run)
+    /// checks first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`], naming the value and the bound.
+    ///
+    /// ```
+    /// let err = funnelq_nats::Ingest::new().batch(0).validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "batch 0 is out of range 1..=65536");
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        check_range("batch", self.batch, MAX_BATCH)
+    }
+
     /// Moves messages from `consumer` into `tx` until the channel is
     /// closed. The consumer should use `AckPolicy::Explicit` (the default),
     /// so that several bridges can share it.
@@ -346,7 +361,7 @@ impl Ingest {
         tx: &Sender<T>,
         shutdown: F,
     ) -> Result<IngestStats, Error> {
-        check_range("batch", self.batch, MAX_BATCH)?;
+        self.validate()?;
         let mut shutdown = pin!(shutdown.fuse());
         let consumer_name = consumer.cached_info().name.clone();
         let ack_wait = consumer.cached_info().config.ack_wait;

@@ -120,7 +120,13 @@ impl From<String> for Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure::Bridge(e)
+        match e {
+            // A bad setting is a usage mistake.
+            Error::InvalidArgument { .. } | Error::InvalidName { .. } => {
+                Failure::Usage(e.to_string())
+            }
+            e => Failure::Bridge(e),
+        }
     }
 }
 
@@ -223,6 +229,7 @@ async fn forward(args: &Args) -> Result<(), Failure> {
     if let Some(prefix) = args.get("id-prefix") {
         bridge = bridge.id_prefix(prefix);
     }
+    bridge.validate()?;
     let (tx, mut rx) = funnelq::try_channel::<Vec<u8>>(capacity(args)?)
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let client = connect(args).await?;
@@ -308,6 +315,7 @@ async fn ingest(args: &Args) -> Result<(), Failure> {
         .batch(args.number("batch", 256)? as usize)
         .ack_mode(ack_mode)
         .fetch_wait(Duration::from_millis(500));
+    bridge.validate()?;
     let (tx, mut rx) = funnelq::try_channel::<Incoming>(capacity(args)?)
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let client = connect(args).await?;
