@@ -12,6 +12,8 @@ use crate::error::SendTimeoutError;
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::loom::{AtomicUsize, Ordering};
 use crate::ring::{Ring, Slots};
+#[cfg(any(feature = "std", loom))]
+use crate::wait::Woken;
 use crate::wait::{Event, Waiter};
 
 pub(crate) struct Chan<T, S> {
@@ -327,7 +329,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
     /// tries. Returns `None` if `deadline` (in `clock::now_nanos` time) passes.
     fn block<R>(
         event: &Event,
-        deadline: Option<u64>,
+        mut deadline: Option<u64>,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         // The waiter's record lives on this stack frame; every path below
@@ -354,18 +356,35 @@ impl<T, S: Slots<T>> Chan<T, S> {
                 event.leave(&waiter);
                 return Some(r);
             }
-            let notified = event.sleep(&waiter, deadline);
-            let picked = event.unregister(&waiter);
-            if !notified {
-                // Deadline passed: one last try, so a message or slot that
-                // arrived with the deadline is not reported as a timeout.
-                let last = attempt();
-                if last.is_none() && picked {
-                    // Picked at the deadline but leaving: pass the wake-up on.
-                    event.notify(1);
+            loop {
+                match event.sleep(&waiter, &mut deadline) {
+                    Woken::Notified => break,
+                    Woken::Slice => {
+                        // wasm32 only: re-check while still registered, in
+                        // case the wake-up went to a dead worker's record
+                        // (`wait` module docs).
+                        if let Some(r) = attempt() {
+                            event.leave(&waiter);
+                            return Some(r);
+                        }
+                    }
+                    Woken::Deadline => {
+                        let picked = event.unregister(&waiter);
+                        // One last try, so a message or slot that arrived
+                        // with the deadline is not reported as a timeout.
+                        let last = attempt();
+                        if last.is_none() && picked {
+                            // Picked at the deadline but leaving: pass the
+                            // wake-up on.
+                            event.notify(1);
+                        }
+                        return last;
+                    }
                 }
-                return last;
             }
+            // Notified: off the list; spin and try again (and register anew
+            // if the slot or message went to someone else).
+            event.unregister(&waiter);
         }
     }
 
@@ -457,5 +476,62 @@ impl<T, S: Slots<T>> Chan<T, S> {
             }
         }
         Ok(sent)
+    }
+}
+
+#[cfg(all(test, feature = "std", not(loom)))]
+mod tests {
+    use super::*;
+    use crate::ring::Ring;
+    use crate::wait::RECHECK_SLICE;
+    use std::boxed::Box;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
+
+    /// S21 (wasm32): a worker terminated while blocked leaves its record
+    /// linked, and the notify for the next free slot picks that record and
+    /// wakes nobody. The live sender queued behind it must still get the
+    /// slot, within one re-check slice. Unit tests slice on every target
+    /// (see `wait::slice`), so this runs the wasm32 path with the futex.
+    #[test]
+    fn s21_a_wakeup_taken_by_a_dead_record_reaches_a_live_waiter() {
+        let chan = Chan::from_ring(Ring::try_with_capacity(1).unwrap());
+        chan.try_send(0u32).unwrap();
+        // The dead worker's record: registered first (oldest), then it never
+        // sleeps, re-checks or leaves again.
+        let dead = Box::pin(Waiter::new());
+        chan.not_full.register(dead.as_ref(), None);
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let live = s.spawn(|| {
+                let r = chan.send_until(1, None);
+                done.store(true, SeqCst);
+                r
+            });
+            while chan.not_full.linked() < 2 {
+                std::thread::yield_now();
+            }
+            let freed = Instant::now();
+            // SAFETY: this thread is the only consumer.
+            assert_eq!(unsafe { chan.try_recv() }, Ok(0));
+            assert_eq!(chan.not_full.linked(), 1, "the notify took the dead record");
+            let bound = Duration::from_nanos(RECHECK_SLICE) + Duration::from_millis(1500);
+            while !done.load(SeqCst) && freed.elapsed() < bound {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let took = freed.elapsed();
+            if !done.load(SeqCst) {
+                chan.close(); // release the live sender before failing
+            }
+            assert!(
+                took < bound,
+                "the live sender slept beside a free slot for {took:?}"
+            );
+            assert_eq!(live.join().unwrap(), Ok(()));
+        });
+        // SAFETY: as above.
+        assert_eq!(unsafe { chan.try_recv() }, Ok(1));
+        // The dead record was unlinked by the notify that picked it.
+        assert!(chan.not_full.unregister(&dead));
     }
 }

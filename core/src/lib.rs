@@ -69,7 +69,11 @@
 //! system call, nor does a burst of sends while a woken receiver is still
 //! getting up. On Linux the register/re-check handshake is asymmetric: the
 //! wakers' side costs a plain store and load, and a thread about to sleep
-//! pays for a process-wide barrier (`membarrier`).
+//! pays for a process-wide barrier (`membarrier`). On `wasm32`, where a
+//! worker can be terminated while it waits and its record then swallows
+//! one wake-up, a blocked worker re-checks its condition at least every
+//! 20 ms, so a live waiter never sleeps longer than that beside a free slot
+//! or a queued message (S21).
 //!
 //! ## Features
 //!

@@ -1,30 +1,68 @@
 //! Waiting: per-waiter records in an intrusive FIFO, with an "anyone
-//! waiting?" word in front.
+//! waiting?" word in front. (Not an event count: there is no epoch; each
+//! waiter sleeps on its own record's word, and a notify picks records
+//! oldest first.)
 //!
 //! The protocol, written once and used by every blocking loop and future:
 //!
 //! 1. **register**: link the waiter's record (on the waiting thread's stack,
-//!    or inside the future) and count it in `waiters` (a SeqCst
-//!    read-modify-write), then a SeqCst fence;
+//!    or inside the future) under the list's spin lock and count it in
+//!    `waiters` (a SeqCst read-modify-write), then the registration fence
+//!    (`loom/handshake.rs`: a SeqCst fence, or on Linux a process-wide
+//!    `membarrier`);
 //! 2. **re-check** the condition (the ring's loads);
 //! 3. **sleep** until the record is notified: a thread sleeps on the
 //!    record's own 32-bit word (futex-style: `wait while word == 0`); a
 //!    future returns `Pending` and is woken through its `Waker`.
 //!
-//! A waker first changes the state (a SeqCst store or RMW in the ring), then
-//! loads `waiters` (SeqCst). Both sides' SeqCst accesses form Dekker's
-//! handshake: either the waiter's re-check sees the new state, or the waker
-//! sees the waiter. Only then does it take the lock, unlink the oldest
-//! record, mark it notified and wake it (`word = 1` + futex wake, or
-//! `Waker::wake`). Because the notified record leaves the count at once,
-//! the next notify (before the woken thread has even run) sees nobody
-//! waiting and makes no system call; an uncontended send/recv pair makes
-//! none at all. No wake-up is lost (modelled in loom: `tests/loom.rs`).
+//! A waker first changes the state (a stamp store in the ring, or `close`'s
+//! SeqCst RMW), then loads `waiters`. The two sides form Dekker's handshake
+//! (`loom/handshake.rs`: SeqCst on both sides, or on Linux a Release store
+//! and a compiler fence on the wakers' side paid for by the waiter's
+//! `membarrier`): either the waiter's re-check sees the new state, or the
+//! waker sees the waiter. Only then does it take the lock, unlink the
+//! oldest record, mark it notified and wake it: a thread's record gets
+//! `word = 1` and a futex wake *under the lock* (the record lives on the
+//! sleeping thread's stack, and that thread takes the lock before it
+//! leaves, so the record outlives the wake-up); a future's `Waker` is taken
+//! and woken after the lock is released. Because the notified record leaves
+//! the count at once, the next notify (before the woken thread has even
+//! run) sees nobody waiting and makes no system call; an uncontended
+//! send/recv pair makes none at all. No wake-up is lost (modelled in loom:
+//! `tests/loom.rs`).
 //!
 //! Records cost no allocation (S15) and are served oldest first. A waiter
 //! that was notified but leaves without using it (timeout, cancelled
 //! future) passes the wake-up on, so a freed slot is never left unclaimed
 //! while others sleep.
+//!
+//! ## Workers that die (S21, wasm32)
+//!
+//! On an OS a thread cannot die alone: its process goes with it. A browser
+//! or Node worker on `wasm32` can be terminated from outside at any
+//! instruction, and its record stays linked. A notify that picks it wakes
+//! nobody: the wake-up is swallowed, and a live waiter behind it could sleep
+//! beside a free slot (or a queued message) for ever. So on `wasm32` with
+//! atomics a blocked thread sleeps in slices of at most [`RECHECK_SLICE`]
+//! (20 ms) and re-checks its condition after each, still registered (keeping
+//! its place in the FIFO): **a wake-up swallowed by a dead record reaches a
+//! live waiter within 20 ms** (plus scheduling). A dead record absorbs at
+//! most one wake-up: the notify that picks it also unlinks it. Its memory
+//! (the dead worker's stack) must stay allocated, which it does unless the
+//! host frees and reuses that worker's stack. Futures have no timer in the
+//! core: a binding that waits asynchronously on `wasm32` re-polls on its
+//! own bound. Threads on OS targets do not slice.
+//!
+//! Not covered: a worker terminated *inside* the list's spin lock. The
+//! window is a few pointer updates in register and unregister, and in a
+//! notify the unlink plus one `memory.atomic.notify`; it opens only when
+//! someone waits (an uncontended send or receive never takes the lock). The
+//! lock then stays held for ever, and every later registration,
+//! unregistration and notify-with-waiters on that direction of that channel
+//! spins without end: its blocked workers hang, and so does a page's main
+//! thread whose async form must register or wake there. The core cannot
+//! tell a dead holder from a slow one (the host gives no signal), so it
+//! does not break the lock.
 
 #[cfg(any(feature = "std", loom))]
 mod os;
@@ -66,6 +104,12 @@ impl Event {
             list: Lock::new(List::EMPTY),
             park: os::LoomPark::new(),
         }
+    }
+
+    /// How many records are linked (for tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn linked(&self) -> u32 {
+        self.waiters.load(Ordering::SeqCst)
     }
 
     /// Wakes up to `n` waiters, oldest first, if anyone waits. Call after
@@ -201,47 +245,127 @@ impl Event {
     }
 
     /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
-    /// record) is notified, or `deadline` (in `clock::now_nanos` time) passes.
-    /// Returns `true` if notified. Unregister afterwards either way.
+    /// record) is notified. loom has no time: a modelled wait never times
+    /// out, and never ends in a slice.
     #[cfg(loom)]
-    pub(crate) fn sleep(&self, waiter: &Waiter, _deadline: Option<u64>) -> bool {
-        // loom has no time: a modelled wait never times out. The park is
-        // shared by the event's sleepers, so wake-ups for others return here
-        // too: wait until our own word is set.
+    pub(crate) fn sleep(&self, waiter: &Waiter, _deadline: &mut Option<u64>) -> Woken {
+        // The park is shared by the event's sleepers, so wake-ups for others
+        // return here too: wait until our own word is set.
         // SeqCst: pairs with the store in `pop`.
         while waiter.word.load(Ordering::SeqCst) == 0 {
             self.park.wait(&waiter.word, 0);
         }
-        true
+        Woken::Notified
     }
 
     /// Step 3 for a thread: sleeps until `waiter` (registered as a thread
-    /// record) is notified, or `deadline` (in `clock::now_nanos` time) passes.
-    /// Returns `true` if notified. Unregister afterwards either way.
+    /// record) is notified, or `deadline` (in `clock::now_nanos` time)
+    /// passes, or (wasm32 with atomics only) a slice of [`RECHECK_SLICE`]
+    /// ends, after which the caller re-checks its condition and sleeps
+    /// again, still registered. The record stays registered whatever the
+    /// outcome: unregister (or re-check and sleep again) afterwards.
+    ///
+    /// Without a clock (wasm32 before `clock::set_clock`), time stands still
+    /// at 0, so `deadline` is the time left: each slice that ran out is taken
+    /// off it, so that slices add up to the timeout (late, never early).
     #[cfg(all(feature = "std", not(loom)))]
-    pub(crate) fn sleep(&self, waiter: &Waiter, deadline: Option<u64>) -> bool {
+    pub(crate) fn sleep(&self, waiter: &Waiter, deadline: &mut Option<u64>) -> Woken {
         loop {
             // SeqCst: pairs with the store in `pop`.
             if waiter.word.load(Ordering::SeqCst) != 0 {
-                return true;
+                return Woken::Notified;
             }
-            let timeout = match deadline {
+            let left = match *deadline {
                 None => None,
                 Some(deadline) => match deadline.checked_sub(clock::now_nanos()) {
-                    None | Some(0) => return false,
+                    None | Some(0) => return Woken::Deadline,
                     Some(left) => Some(left),
                 },
             };
+            let (timeout, sliced) = slice(left);
             let os_timed_out = os::wait(&waiter.word, 0, timeout);
+            if os_timed_out && sliced {
+                if !clock::has_clock() {
+                    if let (Some(d), Some(slept)) = (deadline.as_mut(), timeout) {
+                        *d = d.saturating_sub(slept);
+                    }
+                }
+                // SeqCst: as above.
+                if waiter.word.load(Ordering::SeqCst) != 0 {
+                    return Woken::Notified;
+                }
+                return Woken::Slice;
+            }
             if os_timed_out && !clock::has_clock() {
                 // No clock to measure against (see `set_clock`): trust the OS.
                 // SeqCst: as above.
-                return waiter.word.load(Ordering::SeqCst) != 0;
+                if waiter.word.load(Ordering::SeqCst) != 0 {
+                    return Woken::Notified;
+                }
+                return Woken::Deadline;
             }
             // Otherwise loop: a spurious return, a wake-up, or the OS timeout
             // (checked against the clock: never earlier than asked).
         }
     }
+}
+
+/// How a thread's [`Event::sleep`] ended.
+#[cfg(any(feature = "std", loom))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Woken {
+    /// A notify picked the record.
+    Notified,
+    /// The deadline passed.
+    Deadline,
+    /// wasm32 with atomics only: a slice of [`RECHECK_SLICE`] nanoseconds
+    /// ran out without a notify. Re-check the condition: a wake-up may have
+    /// been taken by the record of a worker that was terminated while it
+    /// waited.
+    #[cfg_attr(
+        any(
+            loom,
+            not(any(test, all(target_arch = "wasm32", target_feature = "atomics")))
+        ),
+        allow(dead_code)
+    )]
+    Slice,
+}
+
+/// The longest a blocked thread sleeps on `wasm32` with atomics before it
+/// re-checks its condition: 20 ms, in nanoseconds (see the module docs,
+/// "Workers that die"). A wake-up swallowed by a dead worker's record
+/// reaches a live waiter within this bound; an idle blocked worker pays
+/// about 50 wake-ups a second, each a few microseconds.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "atomics")))]
+pub(crate) const RECHECK_SLICE: u64 = 20_000_000;
+
+/// The OS wait for `left` nanoseconds (`None`: no deadline), cut to
+/// [`RECHECK_SLICE`]; `true` if it was cut.
+///
+/// The crate's own unit tests slice on every target, so that the S21 test
+/// (`chan.rs`) runs this path with the OS futex in place of wait32.
+#[cfg(all(
+    feature = "std",
+    not(loom),
+    any(test, all(target_arch = "wasm32", target_feature = "atomics"))
+))]
+fn slice(left: Option<u64>) -> (Option<u64>, bool) {
+    match left {
+        Some(left) if left <= RECHECK_SLICE => (Some(left), false),
+        _ => (Some(RECHECK_SLICE), true),
+    }
+}
+
+/// Threads on OS targets sleep until notified or until the deadline: a
+/// thread that dies takes its process with it, so no record is orphaned.
+#[cfg(all(
+    feature = "std",
+    not(loom),
+    not(any(test, all(target_arch = "wasm32", target_feature = "atomics")))
+))]
+fn slice(left: Option<u64>) -> (Option<u64>, bool) {
+    (left, false)
 }
 
 /// A waiter's record: on a blocked thread's stack, or inside a future.
