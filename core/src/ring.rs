@@ -182,8 +182,9 @@ impl<T, S: Slots<T>> Ring<T, S> {
                 return Err(TrySendError::Closed(value));
             }
             let slot = self.slot(tail);
-            // ORDERING: Acquire pairs with the consumer's SeqCst (so Release)
-            // store that freed this slot, after it had moved the old value out.
+            // ORDERING: Acquire pairs with the consumer's `store_state` that
+            // freed this slot (a Release store, or SeqCst where the handshake
+            // is symmetric), made after it had moved the old value out.
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 let next = self.layout.advance(tail, 1);
@@ -204,7 +205,7 @@ impl<T, S: Slots<T>> Ring<T, S> {
                         slot.value
                             .with_mut(|p| unsafe { ptr::write(p, MaybeUninit::new(value)) });
                         // The publish is the waker's write in the waiting
-                        // handshake (see `loom::store_state`).
+                        // handshake (`store_state`, `loom/handshake.rs`).
                         store_state(&slot.stamp, tail.wrapping_add(1));
                         return Ok(());
                     }
@@ -300,8 +301,9 @@ impl<T, S: Slots<T>> Ring<T, S> {
         // ORDERING: Relaxed: only the consumer (this thread) writes `head`.
         let head = self.head.load(Ordering::Relaxed);
         let slot = self.slot(head);
-        // ORDERING: Acquire pairs with the producer's SeqCst publish, so the
-        // value written before it is visible.
+        // ORDERING: Acquire pairs with the producer's publish (`store_state`:
+        // a Release store, or SeqCst where the handshake is symmetric), so
+        // the value written before it is visible.
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp == head.wrapping_add(1) {
             // SAFETY: the stamp says the message for `head` is written, and
@@ -331,7 +333,8 @@ impl<T, S: Slots<T>> Ring<T, S> {
         let mut taken = 0;
         while taken < max {
             let slot = self.slot(head);
-            // ORDERING: Acquire pairs with the producer's SeqCst publish.
+            // ORDERING: Acquire pairs with the producer's publish
+            // (`store_state`, at least Release).
             if slot.stamp.load(Ordering::Acquire) != head.wrapping_add(1) {
                 break;
             }

@@ -1,4 +1,6 @@
-//! Sleeping on a 32-bit word: the OS half of the event count.
+//! Sleeping on a 32-bit word: the OS half of waiting. Each waiter record
+//! has its own word (0 while waiting, 1 once notified); a thread sleeps on
+//! it while it is 0.
 //!
 //! - Linux and Android: `futex(FUTEX_WAIT_PRIVATE / FUTEX_WAKE_PRIVATE)`.
 //! - `wasm32` with the `atomics` feature: `memory.atomic.wait32` / `notify`
