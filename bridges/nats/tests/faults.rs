@@ -276,12 +276,12 @@ async fn fault_ingest_process_killed_mid_batch_redelivery_loses_nothing() {
             }
             let first = lines.len();
             // Second process: prints the rest, stops when idle.
-            let output = Command::new(bin)
-                .args(args(&["--idle", "3"]))
-                .stderr(Stdio::inherit())
-                .output()
-                .unwrap();
-            assert!(output.status.success());
+            let output = Command::new(bin).args(args(&["--idle", "3"])).output().unwrap();
+            assert!(
+                output.status.success(),
+                "second ingest: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             lines.extend(
                 String::from_utf8(output.stdout)
                     .unwrap()
