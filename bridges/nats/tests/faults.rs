@@ -276,7 +276,10 @@ async fn fault_ingest_process_killed_mid_batch_redelivery_loses_nothing() {
             }
             let first = lines.len();
             // Second process: prints the rest, stops when idle.
-            let output = Command::new(bin).args(args(&["--idle", "3"])).output().unwrap();
+            let output = Command::new(bin)
+                .args(args(&["--idle", "3"]))
+                .output()
+                .unwrap();
             assert!(
                 output.status.success(),
                 "second ingest: {}",
