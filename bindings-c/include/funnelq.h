@@ -8,6 +8,14 @@
  * (zero copy), funnelq_send_copy* copies bytes that the receiver releases
  * with funnelq_msg_free. Timeouts are in nanoseconds.
  *
+ * Threads that end: a handle is not freed when the thread that holds it
+ * exits; free it (pthread_cleanup_push, a pthread_key_t destructor). A
+ * deferred pthread_cancel takes effect after a funnelq call returns (funnelq
+ * has no cancellation points), so it does not interrupt a blocked call:
+ * close the channel, free the receiver or use a *_timeout form. Asynchronous
+ * cancellation, and longjmp or pthread_exit out of a drop function, are not
+ * supported. fork(): see funnelq_receiver.
+ *
  * Link: cc app.c $(pkg-config --cflags --libs funnelq)
  */
 
@@ -75,6 +83,15 @@ typedef enum funnelq_status {
 // (a second concurrent receive gets `FUNNELQ_BUSY`); `funnelq_close`,
 // `funnelq_len`, `funnelq_capacity` and `funnelq_is_closed` may run
 // concurrently with a receive. Checked like `funnelq_sender`.
+//
+// After `fork()`: in the child, a receiver that another thread of the
+// parent was using at the fork (a thread inside `funnelq_recv`, say) stays
+// claimed by that thread, which does not exist in the child: every receive
+// there returns `FUNNELQ_BUSY` for ever. This is not reset, because the
+// absent thread may have been half-way through taking a message (resetting
+// could deliver it twice). Do not use, close or free in the child a
+// channel that other parent threads were using; channels created in the
+// child work normally (handle creation takes no lock).
 typedef struct funnelq_receiver funnelq_receiver;
 
 // Opaque sender handle. Any number may exist per channel

@@ -30,6 +30,15 @@ pub struct funnelq_sender {
 /// (a second concurrent receive gets `FUNNELQ_BUSY`); `funnelq_close`,
 /// `funnelq_len`, `funnelq_capacity` and `funnelq_is_closed` may run
 /// concurrently with a receive. Checked like `funnelq_sender`.
+///
+/// After `fork()`: in the child, a receiver that another thread of the
+/// parent was using at the fork (a thread inside `funnelq_recv`, say) stays
+/// claimed by that thread, which does not exist in the child: every receive
+/// there returns `FUNNELQ_BUSY` for ever. This is not reset, because the
+/// absent thread may have been half-way through taking a message (resetting
+/// could deliver it twice). Do not use, close or free in the child a
+/// channel that other parent threads were using; channels created in the
+/// child work normally (handle creation takes no lock).
 pub struct funnelq_receiver {
     _opaque: [u8; 0],
 }
