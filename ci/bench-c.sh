@@ -27,17 +27,22 @@ make -s -C bindings-c build >&2
 gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
     -o "$WORK/bench" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
 "$WORK/bench" "$MESSAGES" "$RUNS" >"$WORK/results.tsv"
+# The handle check's cost on the per-message path, on one thread.
+gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/handle_cost.c \
+    -o "$WORK/handle_cost" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+"$WORK/handle_cost" >"$WORK/handle_cost.tsv"
 
 version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 environment="$(gcc --version | head -n 1 | sed 's/^gcc ([^)]*)/gcc/') -O2, glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2), funnelq $version (libfunnelq.a, release), $(rustc --version | cut -d' ' -f1-2)"
 
-python3 - "$WORK/results.tsv" "$OUT/c.json" "$environment" "$MESSAGES" "$RUNS" <<'EOF'
+python3 - "$WORK/results.tsv" "$OUT/c.json" "$environment" "$MESSAGES" "$RUNS" "$WORK/handle_cost.tsv" <<'EOF'
 import sys
 
 sys.path.insert(0, "ci")
 from bench_report import producers_table, write_report
 
-tsv, json_path, environment, messages, runs = sys.argv[1:]
+tsv, json_path, environment, messages, runs, handle_tsv = sys.argv[1:]
+handle = dict(line.rstrip("\n").split("\t") for line in open(handle_tsv) if line.strip())
 results = []
 for line in open(tsv):
     case, producers, impl, role, rate = line.rstrip("\n").split("\t")
@@ -62,5 +67,9 @@ print("P producer threads -> 1 consumer (the main thread), capacity 1024; a mess
 print(f"length passed without a copy; {int(messages):,} messages per run, median of {runs} runs, messages per second.")
 print()
 print(producers_table(report, "native"))
+print()
+print("Handle check (`bench/handle_cost.c`, one thread, best of 15 rounds): a call that does little")
+print(f"but enter its handle, `funnelq_len`, takes {handle['funnelq_len']} ns; one message through")
+print(f"`funnelq_try_send` + `funnelq_try_recv` (two handle checks) takes {handle['funnelq_try_send+funnelq_try_recv']} ns.")
 EOF
 cat docs/bench-notes/c.md

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ci/test-c.sh needs (C toolchain with AddressSanitizer,
-# pkg-config, make, cmake, cbindgen). Go and Rust are expected on the machine.
+# pkg-config, make, cmake, valgrind, cbindgen, cargo-fuzz). Go and Rust are
+# expected on the machine.
 # Idempotent and fast when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cmake >/dev/null || missing+=(cmake)
+command -v valgrind >/dev/null || missing+=(valgrind)
 # AddressSanitizer runtime (libasan ships with gcc on Debian; check it links)
 if command -v gcc >/dev/null; then
     if ! echo 'int main(void){return 0;}' | gcc -fsanitize=address -x c - -o /tmp/funnelq-asan-probe 2>/dev/null; then
@@ -33,5 +35,11 @@ if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; the
     cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
 
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+    echo "setup-c: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+
 command -v go >/dev/null || { echo "setup-c: Go (>= 1.24) is required for examples/go" >&2; exit 1; }
-echo "setup-c: ok ($(cbindgen --version), $(go version | cut -d' ' -f3), $(gcc --version | head -n1))"
+echo "setup-c: ok ($(cbindgen --version), $(cargo fuzz --version), $(valgrind --version), $(go version | cut -d' ' -f3), $(gcc --version | head -n1))"

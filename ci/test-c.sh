@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# C library and Go binding: header drift, Rust unit tests, C tests (plain and
-# AddressSanitizer with leak detection), install into a temporary prefix,
-# examples/c through pkg-config (and CMake), Go vet / test -race / bench
-# smoke / demo against the installed library.
+# C library and Go binding: header drift, Rust unit tests, C tests (plain,
+# AddressSanitizer with leak detection, valgrind memcheck), a short fuzz pass
+# on the C ABI, install into a temporary prefix, examples/c through
+# pkg-config (and CMake), Go vet / test -race / bench smoke / demo against
+# the installed library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -44,9 +45,18 @@ cargo test -q -p funnelq-c
 step "C tests: plain (shared lib) and AddressSanitizer (static lib, leak detection on)"
 make -s -C bindings-c test BUILD_DIR="$WORK/c-tests" 2>&1 | tee "$RESULTS/c.log"
 
-step "benchmark program compiles (bindings-c/bench/bench.c; not run here)"
-gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
-    -o "$WORK/fq-bench" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+if command -v valgrind >/dev/null; then
+    step "C tests under valgrind memcheck (no errors, no definite leaks; fewer S21 rounds)"
+    timeout 600 make -s -C bindings-c test-valgrind BUILD_DIR="$WORK/c-tests" 2>&1 | tee -a "$RESULTS/c.log"
+else
+    echo "valgrind not installed: memcheck pass skipped (ci/setup-c.sh installs it)" >&2
+fi
+
+step "benchmark programs compile (bindings-c/bench/*.c; not run here)"
+for b in bench handle_cost; do
+    gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include "bindings-c/bench/$b.c" \
+        -o "$WORK/fq-$b" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+done
 
 step "leak detection is live (a leaking canary must fail under ASan)"
 gcc -std=c99 -fsanitize=address -Ibindings-c/include bindings-c/tests/canary/leak_canary.c \
@@ -61,6 +71,26 @@ if [ "$rc" -ne 23 ] || ! grep -q "detected memory leaks" "$WORK/canary.log"; the
     exit 1
 fi
 echo "canary leak reported, as expected"
+if command -v valgrind >/dev/null; then
+    gcc -std=c99 -Ibindings-c/include bindings-c/tests/canary/leak_canary.c -o "$WORK/leak_canary_vg" \
+        "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+    set +e
+    valgrind -q --error-exitcode=42 --leak-check=full --errors-for-leak-kinds=definite \
+        "$WORK/leak_canary_vg" >"$WORK/canary-vg.log" 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" -ne 42 ] || ! grep -q "definitely lost" "$WORK/canary-vg.log"; then
+        echo "valgrind did not report the canary's leak (rc=$rc)" >&2
+        cat "$WORK/canary-vg.log" >&2
+        exit 1
+    fi
+    echo "canary leak reported by valgrind too"
+fi
+
+if [ -z "${FUNNELQ_NO_FUZZ:-}" ]; then
+    step "fuzz the C ABI: a short pass (ci/fuzz-c.sh runs the long one)"
+    FUNNELQ_FUZZ_SECONDS="${FUNNELQ_FUZZ_SECONDS:-25}" bash ci/fuzz-c.sh
+fi
 
 step "install into $PREFIX"
 make -s -C bindings-c install PREFIX="$PREFIX"
