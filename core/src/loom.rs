@@ -17,6 +17,7 @@ mod handshake;
 mod lock;
 #[cfg(all(
     not(loom),
+    not(miri),
     feature = "std",
     any(target_os = "linux", target_os = "android")
 ))]
@@ -29,6 +30,7 @@ pub(crate) use core::sync::atomic::compiler_fence;
 /// The handshake's once-per-process choice (`loom/handshake.rs`).
 #[cfg(all(
     not(loom),
+    not(miri),
     feature = "std",
     any(target_os = "linux", target_os = "android")
 ))]

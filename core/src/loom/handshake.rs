@@ -10,15 +10,16 @@
 //! a Release store and a plain load with only a compiler fence between
 //! them, and the rare waiter, about to sleep anyway, runs the heavy barrier
 //! that forces a full barrier on every running thread of the process (the
-//! scheme of userspace RCU and folly's asymmetric fences). Elsewhere, and
-//! under loom, both sides use SeqCst. The choice is made once per process,
-//! before the first channel exists ([`init`]), so the two sides always
-//! agree.
+//! scheme of userspace RCU and folly's asymmetric fences). Elsewhere, under
+//! loom, and under Miri (which does not emulate `membarrier`), both sides
+//! use SeqCst. The choice is made once per process, before the first
+//! channel exists ([`init`]), so the two sides always agree.
 
 use super::{AtomicPos, AtomicU32, Ordering, Pos};
 
 #[cfg(all(
     not(loom),
+    not(miri),
     feature = "std",
     any(target_os = "linux", target_os = "android")
 ))]
@@ -59,6 +60,7 @@ mod scheme {
 /// The portable scheme: SeqCst on both sides.
 #[cfg(not(all(
     not(loom),
+    not(miri),
     feature = "std",
     any(target_os = "linux", target_os = "android")
 )))]
