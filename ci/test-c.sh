@@ -46,7 +46,7 @@ step "C tests: plain (shared lib) and AddressSanitizer (static lib, leak detecti
 make -s -C bindings-c test BUILD_DIR="$WORK/c-tests" 2>&1 | tee "$RESULTS/c.log"
 
 if command -v valgrind >/dev/null; then
-    step "C tests under valgrind memcheck (no errors, no definite leaks; fewer S21 rounds)"
+    step "C tests under valgrind memcheck (no errors, no definite leaks; a fifth of the stress load)"
     timeout 600 make -s -C bindings-c test-valgrind BUILD_DIR="$WORK/c-tests" 2>&1 | tee -a "$RESULTS/c.log"
 else
     echo "valgrind not installed: memcheck pass skipped (ci/setup-c.sh installs it)" >&2

@@ -41,6 +41,16 @@
 
 #define MS (1000000ull) /* nanoseconds per millisecond */
 
+/* Scales the stress tests' message counts and rounds: FUNNELQ_TEST_SCALE
+ * percent of `n` (default 100; the valgrind pass uses less), at least 1. */
+static inline unsigned scaled(unsigned n) {
+    const char *env = getenv("FUNNELQ_TEST_SCALE");
+    long pct = env ? atol(env) : 100;
+    if (pct <= 0) pct = 100;
+    unsigned long v = (unsigned long)n * (unsigned long)pct / 100ul;
+    return v > 0 ? (unsigned)v : 1u;
+}
+
 static inline double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

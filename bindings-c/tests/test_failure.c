@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -31,13 +32,6 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1:m
 
 static void *as_ptr(uintptr_t v) { return (void *)v; }
 
-/* Rounds of the randomised S21 scenarios (FUNNELQ_TEST_ROUNDS overrides:
- * fewer under valgrind). */
-static int rounds(int dflt) {
-    const char *env = getenv("FUNNELQ_TEST_ROUNDS");
-    int n = env ? atoi(env) : 0;
-    return n > 0 ? n : dflt;
-}
 
 /* Every entry point that takes only a sender refuses `tx`. */
 static void check_sender_only_refused(funnelq_sender *tx) {
@@ -191,9 +185,15 @@ static funnelq_status huge_channel_in_child(size_t cap) {
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        if (!UNDER_ASAN && !getenv("FUNNELQ_TEST_NO_RLIMIT")) {
+        if (!UNDER_ASAN) {
             struct rlimit lim = {(rlim_t)4 << 30, (rlim_t)4 << 30};
             if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(100);
+        }
+        if (UNDER_ASAN) {
+            /* ASan warns on stderr when it refuses the allocation; keep the
+             * test's "name ok" line whole (ci/conformance.py reads it). */
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull >= 0) dup2(devnull, 2);
         }
         funnelq_sender *tx = NULL;
         funnelq_receiver *rx = NULL;
@@ -383,7 +383,7 @@ static void *cx_produce(void *p) {
  * order; the survivors finish; when the last handle is gone (cancelled
  * threads free theirs in a cleanup handler) the stream ends. */
 static void s21_threads_cancelled_mid_stream(void) {
-    int n_rounds = rounds(200);
+    int n_rounds = (int)scaled(200);
     unsigned seed = 12345;
     uint64_t cancelled_total = 0;
     for (int round = 0; round < n_rounds; round++) {
@@ -499,7 +499,7 @@ static void *cf_consume(void *p) {
  * finishes; every accepted message is either received (in per-producer
  * order) or passed to the drop function, exactly once. */
 static void s21_channel_closed_and_freed_while_threads_block(void) {
-    int n_rounds = rounds(100);
+    int n_rounds = (int)scaled(100);
     static struct cf_state s;
     for (int round = 0; round < n_rounds; round++) {
         memset(&s, 0, sizeof s);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define PRODUCERS 4
-#define PER_PRODUCER 100000
+#define PER_PRODUCER scaled(100000)
 
 static void *as_ptr(uintptr_t v) { return (void *)v; }
 
@@ -270,7 +270,7 @@ static void *race_sender(void *p) {
 }
 
 static void s08_close_race(void) {
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < (int)scaled(200); round++) {
         funnelq_sender *tx;
         funnelq_receiver *rx;
         CHECK_ST(funnelq_channel_new(4096, &tx, &rx), FUNNELQ_OK);
@@ -301,7 +301,7 @@ static void s11_no_lost_wakeup(void) {
     funnelq_sender *tx;
     funnelq_receiver *rx;
     CHECK_ST(funnelq_channel_new(1, &tx, &rx), FUNNELQ_OK);
-    const uint32_t per = 20000;
+    const uint32_t per = scaled(20000);
     pthread_t th[PRODUCERS];
     struct prod_arg args[PRODUCERS];
     for (uint32_t i = 0; i < PRODUCERS; i++) {

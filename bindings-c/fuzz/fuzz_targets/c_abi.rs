@@ -59,23 +59,73 @@ enum Wait {
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Op {
-    New { cap: Cap, with_drop: bool },
-    Clone { h: u8 },
-    FreeSender { h: u8 },
-    FreeReceiver { h: u8 },
-    Send { h: u8, how: Wait, len: u16 },
-    SendCopy { h: u8, how: Wait, len: u8 },
-    SendHugeCopy { h: u8, how: Wait, extra: u32 },
-    SendBatch { h: u8, how: Wait, count: Count, copy: bool },
-    Recv { h: u8, how: Wait },
-    RecvBatch { h: u8, how: Wait, max: Count, big: bool },
-    Close { h: u8 },
-    Len { h: u8 },
-    Capacity { h: u8 },
-    IsClosed { h: u8 },
-    Forge { value: u64 },
-    Derive { h: u8, bit: u8 },
-    NullOut { h: u8, which: u8 },
+    New {
+        cap: Cap,
+        with_drop: bool,
+    },
+    Clone {
+        h: u8,
+    },
+    FreeSender {
+        h: u8,
+    },
+    FreeReceiver {
+        h: u8,
+    },
+    Send {
+        h: u8,
+        how: Wait,
+        len: u16,
+    },
+    SendCopy {
+        h: u8,
+        how: Wait,
+        len: u8,
+    },
+    SendHugeCopy {
+        h: u8,
+        how: Wait,
+        extra: u32,
+    },
+    SendBatch {
+        h: u8,
+        how: Wait,
+        count: Count,
+        copy: bool,
+    },
+    Recv {
+        h: u8,
+        how: Wait,
+    },
+    RecvBatch {
+        h: u8,
+        how: Wait,
+        max: Count,
+        big: bool,
+    },
+    Close {
+        h: u8,
+    },
+    Len {
+        h: u8,
+    },
+    Capacity {
+        h: u8,
+    },
+    IsClosed {
+        h: u8,
+    },
+    Forge {
+        value: u64,
+    },
+    Derive {
+        h: u8,
+        bit: u8,
+    },
+    NullOut {
+        h: u8,
+        which: u8,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -148,7 +198,9 @@ impl Model {
     }
 
     fn chan(&mut self, c: usize) -> &mut Chan {
-        self.chans[c].as_mut().expect("a live handle's channel exists")
+        self.chans[c]
+            .as_mut()
+            .expect("a live handle's channel exists")
     }
 
     fn add_handle(&mut self, v: usize, kind: Kind, c: usize) {
@@ -189,11 +241,19 @@ impl Model {
             let ch = self.chans[c].as_ref().expect("channel");
             let mut n = usize::MAX;
             // SAFETY: the C interface checks its handle; `n` is writable.
-            check("len", unsafe { funnelq_len(v as *const c_void, &mut n) }, S::FUNNELQ_OK);
+            check(
+                "len",
+                unsafe { funnelq_len(v as *const c_void, &mut n) },
+                S::FUNNELQ_OK,
+            );
             assert_eq!(n, ch.queue.len(), "channel {c} length");
             let mut closed = false;
             // SAFETY: as above.
-            check("is_closed", unsafe { funnelq_is_closed(v as *const c_void, &mut closed) }, S::FUNNELQ_OK);
+            check(
+                "is_closed",
+                unsafe { funnelq_is_closed(v as *const c_void, &mut closed) },
+                S::FUNNELQ_OK,
+            );
             assert_eq!(closed, ch.closed, "channel {c} closed flag");
         }
     }
@@ -215,7 +275,10 @@ impl Model {
         let st = unsafe { funnelq_channel_new_with_drop(cap, hook, ctx, &mut tx, &mut rx) };
         check("channel_new", st, want);
         if st != S::FUNNELQ_OK {
-            assert!(tx.is_null() && rx.is_null(), "out-pointers written on failure");
+            assert!(
+                tx.is_null() && rx.is_null(),
+                "out-pointers written on failure"
+            );
             return;
         }
         let c = self.chans.len();
@@ -291,7 +354,13 @@ impl Model {
 
     /// The status a send of `n` messages (1 for single sends) gets, and how
     /// many go in; `None` if it would wait.
-    fn send_outcome(&mut self, c: Option<usize>, how: Wait, n: usize, batch: bool) -> Option<(S, usize)> {
+    fn send_outcome(
+        &mut self,
+        c: Option<usize>,
+        how: Wait,
+        n: usize,
+        batch: bool,
+    ) -> Option<(S, usize)> {
         let Some(c) = c else {
             return Some((S::FUNNELQ_INVALID, 0));
         };
@@ -332,7 +401,11 @@ impl Model {
         };
         check("send", st, want);
         if sent == 1 {
-            self.chan(c.unwrap()).queue.push_back(Expect { ptr: token, len, bytes: None });
+            self.chan(c.unwrap()).queue.push_back(Expect {
+                ptr: token,
+                len,
+                bytes: None,
+            });
         }
     }
 
@@ -355,7 +428,11 @@ impl Model {
         };
         check("send_copy", st, want);
         if sent == 1 {
-            self.chan(c.unwrap()).queue.push_back(Expect { ptr: 0, len, bytes: Some(bytes) });
+            self.chan(c.unwrap()).queue.push_back(Expect {
+                ptr: 0,
+                len,
+                bytes: Some(bytes),
+            });
         }
     }
 
@@ -388,7 +465,12 @@ impl Model {
         let (count, buffer) = match count {
             Count::Small(n) => (usize::from(n) % 40, usize::from(n) % 40),
             Count::Over(x) => (FUNNELQ_MAX_BATCH + 1 + x as usize, 1),
-            Count::Huge(x) => (usize::try_from(x).unwrap_or(usize::MAX).max(FUNNELQ_MAX_BATCH + 1), 1),
+            Count::Huge(x) => (
+                usize::try_from(x)
+                    .unwrap_or(usize::MAX)
+                    .max(FUNNELQ_MAX_BATCH + 1),
+                1,
+            ),
         };
         let (want, sent) = if count > FUNNELQ_MAX_BATCH {
             (S::FUNNELQ_INVALID, 0)
@@ -410,7 +492,11 @@ impl Model {
                 let bytes: Vec<u8> = (0..len).map(|k| (token + k) as u8).collect();
                 data.extend_from_slice(&bytes);
                 lens.push(len);
-                expects.push(Expect { ptr: 0, len, bytes: Some(bytes) });
+                expects.push(Expect {
+                    ptr: 0,
+                    len,
+                    bytes: Some(bytes),
+                });
             }
             let (d, l) = (data.as_ptr().cast::<c_void>(), lens.as_ptr());
             // SAFETY: `lens` has `buffer` elements and `data` their sum; a
@@ -420,15 +506,26 @@ impl Model {
                 match how {
                     Wait::Block => funnelq_send_copy_batch(tx, d, l, count, &mut sent_out),
                     Wait::Try => funnelq_try_send_copy_batch(tx, d, l, count, &mut sent_out),
-                    Wait::Timeout0 => funnelq_send_copy_batch_timeout(tx, d, l, count, &mut sent_out, 0),
+                    Wait::Timeout0 => {
+                        funnelq_send_copy_batch_timeout(tx, d, l, count, &mut sent_out, 0)
+                    }
                 }
             }
         } else {
             let mut items = Vec::new();
             for i in 0..buffer {
                 let token = self.next_token();
-                items.push(funnelq_msg { ptr: token as *mut c_void, len: i, flags: 0, owner: ptr::null_mut() });
-                expects.push(Expect { ptr: token, len: i, bytes: None });
+                items.push(funnelq_msg {
+                    ptr: token as *mut c_void,
+                    len: i,
+                    flags: 0,
+                    owner: ptr::null_mut(),
+                });
+                expects.push(Expect {
+                    ptr: token,
+                    len: i,
+                    bytes: None,
+                });
             }
             let it = items.as_ptr();
             // SAFETY: as above, for `items`.
@@ -456,7 +553,10 @@ impl Model {
         assert_eq!(m.len, e.len, "message length");
         match &e.bytes {
             None => {
-                assert_eq!(m.ptr as usize, e.ptr, "zero-copy pointer (wrong channel or order)");
+                assert_eq!(
+                    m.ptr as usize, e.ptr,
+                    "zero-copy pointer (wrong channel or order)"
+                );
                 assert_eq!(m.flags, 0);
             }
             Some(b) => {
@@ -494,7 +594,12 @@ impl Model {
             return;
         };
         let rx = v as *const funnelq_receiver;
-        let mut m = funnelq_msg { ptr: ptr::null_mut(), len: 0, flags: 0, owner: ptr::null_mut() };
+        let mut m = funnelq_msg {
+            ptr: ptr::null_mut(),
+            len: 0,
+            flags: 0,
+            owner: ptr::null_mut(),
+        };
         // SAFETY: any handle value; `m` is writable.
         let st = unsafe {
             match how {
@@ -508,7 +613,11 @@ impl Model {
             let e = self.chan(c.unwrap()).queue.pop_front().unwrap();
             Self::check_msg(&m, &e);
             // SAFETY: `m` came from a receive.
-            check("msg_free", unsafe { funnelq_msg_free(&mut m) }, S::FUNNELQ_OK);
+            check(
+                "msg_free",
+                unsafe { funnelq_msg_free(&mut m) },
+                S::FUNNELQ_OK,
+            );
         } else {
             assert!(m.ptr.is_null() && m.len == 0, "msg_out written on {st:?}");
         }
@@ -520,7 +629,12 @@ impl Model {
             Count::Small(n) if big && n == 0 => (FUNNELQ_MAX_BATCH, FUNNELQ_MAX_BATCH),
             Count::Small(n) => (usize::from(n) % 40, usize::from(n) % 40),
             Count::Over(x) => (FUNNELQ_MAX_BATCH + 1 + x as usize, 1),
-            Count::Huge(x) => (usize::try_from(x).unwrap_or(usize::MAX).max(FUNNELQ_MAX_BATCH + 1), 1),
+            Count::Huge(x) => (
+                usize::try_from(x)
+                    .unwrap_or(usize::MAX)
+                    .max(FUNNELQ_MAX_BATCH + 1),
+                1,
+            ),
         };
         let (want, n) = if c.is_some() && (max == 0 || max > FUNNELQ_MAX_BATCH) {
             (S::FUNNELQ_INVALID, 0)
@@ -530,7 +644,12 @@ impl Model {
                 None => return,
             }
         };
-        let empty = funnelq_msg { ptr: ptr::null_mut(), len: 0, flags: 0, owner: ptr::null_mut() };
+        let empty = funnelq_msg {
+            ptr: ptr::null_mut(),
+            len: 0,
+            flags: 0,
+            owner: ptr::null_mut(),
+        };
         let mut out = vec![empty; buffer.max(1)];
         let mut count = usize::MAX;
         let rx = v as *const funnelq_receiver;
@@ -540,7 +659,9 @@ impl Model {
             match how {
                 Wait::Block => funnelq_recv_batch(rx, out.as_mut_ptr(), max, &mut count),
                 Wait::Try => funnelq_try_recv_batch(rx, out.as_mut_ptr(), max, &mut count),
-                Wait::Timeout0 => funnelq_recv_batch_timeout(rx, out.as_mut_ptr(), max, &mut count, 0),
+                Wait::Timeout0 => {
+                    funnelq_recv_batch_timeout(rx, out.as_mut_ptr(), max, &mut count, 0)
+                }
             }
         };
         check("recv_batch", st, want);
@@ -553,16 +674,26 @@ impl Model {
             Self::check_msg(m, &e);
         }
         // SAFETY: the first `n` came from this receive.
-        check("msg_free_n", unsafe { funnelq_msg_free_n(out.as_mut_ptr(), n) }, S::FUNNELQ_OK);
+        check(
+            "msg_free_n",
+            unsafe { funnelq_msg_free_n(out.as_mut_ptr(), n) },
+            S::FUNNELQ_OK,
+        );
     }
 
     fn query(&mut self, op: Op) {
         let v = match op {
-            Op::Close { h } | Op::Len { h } | Op::Capacity { h } | Op::IsClosed { h } => self.pick(h),
+            Op::Close { h } | Op::Len { h } | Op::Capacity { h } | Op::IsClosed { h } => {
+                self.pick(h)
+            }
             _ => unreachable!(),
         };
         let c = self.any_of(v);
-        let want = if c.is_some() { S::FUNNELQ_OK } else { S::FUNNELQ_INVALID };
+        let want = if c.is_some() {
+            S::FUNNELQ_OK
+        } else {
+            S::FUNNELQ_INVALID
+        };
         let h = v as *const c_void;
         let mut n = usize::MAX;
         let mut b = false;
@@ -585,7 +716,10 @@ impl Model {
                 _ => assert_eq!(b, ch.closed),
             }
         } else {
-            assert!(n == usize::MAX && !b, "out-pointer written on an invalid handle");
+            assert!(
+                n == usize::MAX && !b,
+                "out-pointer written on an invalid handle"
+            );
         }
     }
 
@@ -597,14 +731,38 @@ impl Model {
             0 => unsafe { funnelq_recv(v as *const funnelq_receiver, ptr::null_mut()) },
             1 => unsafe { funnelq_try_recv(v as *const funnelq_receiver, ptr::null_mut()) },
             2 => {
-                let mut out = [funnelq_msg { ptr: ptr::null_mut(), len: 0, flags: 0, owner: ptr::null_mut() }; 2];
+                let mut out = [funnelq_msg {
+                    ptr: ptr::null_mut(),
+                    len: 0,
+                    flags: 0,
+                    owner: ptr::null_mut(),
+                }; 2];
                 // SAFETY: as above.
-                unsafe { funnelq_try_recv_batch(v as *const funnelq_receiver, out.as_mut_ptr(), 2, ptr::null_mut()) }
+                unsafe {
+                    funnelq_try_recv_batch(
+                        v as *const funnelq_receiver,
+                        out.as_mut_ptr(),
+                        2,
+                        ptr::null_mut(),
+                    )
+                }
             }
             3 => {
-                let items = [funnelq_msg { ptr: 1 as *mut c_void, len: 1, flags: 0, owner: ptr::null_mut() }];
+                let items = [funnelq_msg {
+                    ptr: 1 as *mut c_void,
+                    len: 1,
+                    flags: 0,
+                    owner: ptr::null_mut(),
+                }];
                 // SAFETY: as above.
-                unsafe { funnelq_try_send_batch(v as *const funnelq_sender, items.as_ptr(), 1, ptr::null_mut()) }
+                unsafe {
+                    funnelq_try_send_batch(
+                        v as *const funnelq_sender,
+                        items.as_ptr(),
+                        1,
+                        ptr::null_mut(),
+                    )
+                }
             }
             // SAFETY: as above.
             4 => unsafe { funnelq_len(v as *const c_void, ptr::null_mut()) },
@@ -628,10 +786,17 @@ impl Model {
             Op::Send { h, how, len } => self.send(self.pick(h), how, usize::from(len)),
             Op::SendCopy { h, how, len } => self.send_copy(self.pick(h), how, usize::from(len)),
             Op::SendHugeCopy { h, how, extra } => self.send_huge_copy(self.pick(h), how, extra),
-            Op::SendBatch { h, how, count, copy } => self.send_batch(self.pick(h), how, count, copy),
+            Op::SendBatch {
+                h,
+                how,
+                count,
+                copy,
+            } => self.send_batch(self.pick(h), how, count, copy),
             Op::Recv { h, how } => self.recv(self.pick(h), how),
             Op::RecvBatch { h, how, max, big } => self.recv_batch(self.pick(h), how, max, big),
-            Op::Close { .. } | Op::Len { .. } | Op::Capacity { .. } | Op::IsClosed { .. } => self.query(op),
+            Op::Close { .. } | Op::Len { .. } | Op::Capacity { .. } | Op::IsClosed { .. } => {
+                self.query(op)
+            }
             Op::Forge { value } => self.pool.push(value as usize),
             Op::Derive { h, bit } => {
                 let v = self.pick(h) ^ (1usize << (bit as u32 % usize::BITS));
@@ -645,7 +810,8 @@ impl Model {
     /// Frees every live handle (senders first, then receivers, or the other
     /// way round) and checks every channel's drops.
     fn finish(&mut self, receivers_first: bool) {
-        let mut handles: Vec<(usize, Kind)> = self.live.iter().map(|(&v, &(k, _))| (v, k)).collect();
+        let mut handles: Vec<(usize, Kind)> =
+            self.live.iter().map(|(&v, &(k, _))| (v, k)).collect();
         handles.sort_by_key(|&(v, k)| ((k == Kind::Sender) == receivers_first, v));
         for (v, k) in handles {
             match k {
@@ -654,14 +820,19 @@ impl Model {
             }
         }
         assert!(self.live.is_empty());
-        assert!(self.chans.iter().all(Option::is_none), "a channel outlived its handles");
+        assert!(
+            self.chans.iter().all(Option::is_none),
+            "a channel outlived its handles"
+        );
     }
 }
 
 fuzz_target!(|ops: Vec<Op>| {
     let mut model = Model::default();
     // A few values that are never handles, always in the pool.
-    model.pool.extend([0usize, 1, 8, usize::MAX, 1 << 63, (1 << 63) | (1 << 62)]);
+    model
+        .pool
+        .extend([0usize, 1, 8, usize::MAX, 1 << 63, (1 << 63) | (1 << 62)]);
     for op in ops.iter().take(400) {
         model.run(*op);
     }
