@@ -190,9 +190,12 @@ pub struct ForwardStats {
 ///   stored again. Keep [`retry_for`](Forward::retry_for) plus
 ///   [`ack_timeout`](Forward::ack_timeout) below the stream's duplicate window.
 /// - **Order**: messages are published in channel order (per producer order,
-///   S03). A retry may land after later messages that were stored while the
-///   broker was failing; the ids (`<prefix>-<n>`, `n` counting up) restore
-///   the order where that matters.
+///   S03). After a failure nothing new goes out until the failed publishes
+///   have been sent again, oldest first and one at a time, so a broker that
+///   is coming back cannot store them out of order. One case remains: a
+///   publish lost with a dropped connection can be stored after later ones
+///   that the client sent on the new connection; the ids (`<prefix>-<n>`,
+///   `n` counting up in channel order) restore the order where it matters.
 /// - **Shutdown**: when the channel is closed and drained (every sender
 ///   dropped, or `close()`), the bridge waits for every outstanding ack,
 ///   flushes the connection and returns.
@@ -516,22 +519,23 @@ impl Run<'_> {
         .await
     }
 
+    /// The message as the client publishes it: payload, headers, and the
+    /// `Nats-Msg-Id`.
+    fn message(p: &Pending) -> PublishMessage {
+        let mut publish = PublishMessage::build().payload(p.msg.payload.clone());
+        if let Some(headers) = &p.msg.headers {
+            publish = publish.headers(headers.clone());
+        }
+        publish.message_id(p.msg.id.as_deref().unwrap_or_default())
+    }
+
     /// Sends one publish and queues its ack. A send that fails for a
     /// transient reason goes to the failed queue; a message the server can
     /// never take ends the run.
     async fn publish(&mut self, mut p: Pending) -> Result<(), Error> {
         p.attempts += 1;
-        let id = p.msg.id.clone().unwrap_or_default();
-        let mut publish = PublishMessage::build().payload(p.msg.payload.clone());
-        if let Some(headers) = &p.msg.headers {
-            publish = publish.headers(headers.clone());
-        }
-        let publish = publish.message_id(&id);
-        match self
-            .js
-            .send_publish(self.bridge.subject.clone(), publish)
-            .await
-        {
+        let subject = self.bridge.subject.clone();
+        match self.js.send_publish(subject, Self::message(&p)).await {
             Ok(ack) => {
                 p.ack = Some(IntoFuture::into_future(ack as PublishAckFuture));
                 p.deadline = tokio::time::Instant::now() + self.bridge.ack_timeout;
@@ -540,22 +544,27 @@ impl Run<'_> {
                 self.stats.max_in_flight = self.stats.max_in_flight.max(n);
                 Ok(())
             }
-            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                let size = p.msg.size();
-                let max = self.js.client().server_info().max_payload;
-                let mut unacked = self.take_unacked();
-                unacked.push(p.msg);
-                Err(Error::TooLarge {
-                    id,
-                    size,
-                    max,
-                    unacked,
-                })
-            }
+            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => Err(self.too_large(p)),
             Err(e) => {
                 self.fail(p, e);
                 Ok(())
             }
+        }
+    }
+
+    /// The error for a message over the server's `max_payload`, handing back
+    /// it and every other unacknowledged message, in order.
+    fn too_large(&mut self, p: Pending) -> Error {
+        let id = p.msg.id.clone().unwrap_or_default();
+        let size = p.msg.size();
+        let max = self.js.client().server_info().max_payload;
+        let at = self.failed.partition_point(|q| q.order < p.order);
+        self.failed.insert(at, p);
+        Error::TooLarge {
+            id,
+            size,
+            max,
+            unacked: self.take_unacked(),
         }
     }
 
@@ -565,15 +574,7 @@ impl Run<'_> {
             return Ok(());
         };
         match res {
-            Ok(ack) => {
-                if ack.duplicate {
-                    self.stats.duplicates += 1;
-                } else {
-                    self.stats.stored += 1;
-                }
-                self.outage = None;
-                self.backoff = MIN_BACKOFF;
-            }
+            Ok(ack) => self.count(&ack),
             Err(e) => {
                 p.ack = None;
                 self.fail(p, e);
@@ -591,32 +592,77 @@ impl Run<'_> {
         self.failed.insert(at, p);
     }
 
-    /// Publishes the failed messages again, in order, after a pause, unless
-    /// the outage has outlasted the retry budget.
+    /// Publishes the failed messages again, oldest first and one at a time:
+    /// each waits for its ack before the next goes out, so that a broker
+    /// still coming back (answering some publishes, not yet others) cannot
+    /// store a later message before an earlier one. Pauses, longer each
+    /// time, after a failure; gives up once the outage has outlasted the
+    /// retry budget.
     async fn republish(&mut self) -> Result<(), Error> {
-        let elapsed = self.outage.map_or(Duration::ZERO, |t| t.elapsed());
-        if elapsed >= self.bridge.retry_for {
-            let attempts = self.failed.front().map_or(0, |p| p.attempts);
-            let source: crate::BoxError = match self.last_error.take() {
-                Some(e) => e.into(),
-                None => "no acknowledgement".into(),
-            };
-            return Err(Error::Publish {
-                subject: self.bridge.subject.clone(),
-                attempts,
-                elapsed,
-                unacked: self.take_unacked(),
-                source,
-            });
-        }
-        tokio::time::sleep(self.backoff).await;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
-        let failed = std::mem::take(&mut self.failed);
-        for p in failed {
+        let mut pause = true;
+        while let Some(mut p) = self.failed.pop_front() {
+            if pause {
+                let elapsed = self.outage.map_or(Duration::ZERO, |t| t.elapsed());
+                if elapsed >= self.bridge.retry_for {
+                    self.failed.push_front(p);
+                    return Err(self.give_up(elapsed));
+                }
+                tokio::time::sleep(self.backoff).await;
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+            }
             self.stats.retries += 1;
-            self.publish(p).await?;
+            p.attempts += 1;
+            let subject = self.bridge.subject.clone();
+            let result = match self.js.send_publish(subject, Self::message(&p)).await {
+                Ok(ack) => tokio::time::timeout(self.bridge.ack_timeout, ack.into_future())
+                    .await
+                    .unwrap_or_else(|_| Err(PublishError::new(PublishErrorKind::TimedOut))),
+                Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(self.too_large(p));
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(ack) => {
+                    self.count(&ack);
+                    pause = false;
+                }
+                Err(e) => {
+                    self.outage.get_or_insert_with(Instant::now);
+                    self.last_error = Some(e);
+                    self.failed.push_front(p);
+                    pause = true;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The error that ends a run whose outage outlasted the retry budget.
+    fn give_up(&mut self, elapsed: Duration) -> Error {
+        let attempts = self.failed.front().map_or(0, |p| p.attempts);
+        let source: crate::BoxError = match self.last_error.take() {
+            Some(e) => e.into(),
+            None => "no acknowledgement".into(),
+        };
+        Error::Publish {
+            subject: self.bridge.subject.clone(),
+            attempts,
+            elapsed,
+            unacked: self.take_unacked(),
+            source,
+        }
+    }
+
+    /// Counts an ack; any success ends the outage.
+    fn count(&mut self, ack: &PublishAck) {
+        if ack.duplicate {
+            self.stats.duplicates += 1;
+        } else {
+            self.stats.stored += 1;
+        }
+        self.outage = None;
+        self.backoff = MIN_BACKOFF;
     }
 
     /// Every message not acknowledged, oldest first.

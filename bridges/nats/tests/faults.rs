@@ -315,3 +315,68 @@ async fn fault_ingest_process_killed_mid_batch_redelivery_loses_nothing() {
     .await
     .expect("test bound");
 }
+
+/// The server restarts while an ingest bridge is pulling: the bridge rides
+/// out the outage (its pull requests fail or expire and are made again) and
+/// every message reaches the channel at least once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_server_restart_mid_ingest_delivers_every_message() {
+    tokio::time::timeout(TEST_BOUND, async {
+        let mut server = Server::start();
+        let client = connect(&server.url()).await;
+        let js = jetstream::new(client.clone());
+        let (name, subject) = (unique("INGRESTART"), unique("ingrestart"));
+        let stream = create_stream(&js, &name, &subject).await;
+        const N: usize = 5000;
+        let (tx, mut rx) = funnelq::channel::<String>(N);
+        for i in 0..N {
+            tx.send(payload(0, i)).unwrap();
+        }
+        drop(tx);
+        Forward::new(&subject).run(&client, &mut rx).await.unwrap();
+        let consumer = create_consumer(&stream, "c", Duration::from_secs(2)).await;
+
+        let (tx, mut rx) = funnelq::channel::<Incoming>(64);
+        let run = tokio::spawn(async move {
+            Ingest::new()
+                .batch(64)
+                .fetch_wait(Duration::from_millis(500))
+                .run(&consumer, &tx)
+                .await
+        });
+        let mut seen = vec![0u32; N];
+        let mut received = 0;
+        let mut restarted = false;
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while seen.contains(&0) {
+            assert!(
+                Instant::now() < deadline,
+                "{} of {N} distinct",
+                seen.iter().filter(|&&c| c > 0).count()
+            );
+            let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(1), rx.recv_async()).await
+            else {
+                continue;
+            };
+            let i: usize = std::str::from_utf8(&m.payload).unwrap()[2..]
+                .parse()
+                .unwrap();
+            seen[i] += 1;
+            received += 1;
+            if received == N / 4 && !restarted {
+                server.stop();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                server.restart();
+                restarted = true;
+            }
+        }
+        rx.close();
+        let stats = run.await.unwrap().expect("ingest survives the restart");
+        assert!(restarted);
+        let twice = seen.iter().filter(|&&c| c > 1).count();
+        eprintln!("ingest across a restart: {received} received, {twice} twice, {stats:?}");
+        assert!(stats.accepted >= N as u64);
+    })
+    .await
+    .expect("test bound");
+}
