@@ -2,17 +2,19 @@
 //! pure-Python package `funnelq` (see `python/funnelq/__init__.py`).
 //!
 //! Thin by design: messages are `Py<PyAny>` (objects by reference), every operation is one
-//! call into the core's public API, and waits release the GIL in short slices that check for
-//! signals. One file per exported type; `errors.rs` is the one error-mapping place.
+//! call into the core's public API (or the bindings' shared `funnelq_binding` crate), and
+//! waits release the GIL in short slices that check for signals. One file per exported type;
+//! `errors.rs` is the one error-mapping place, `args.rs` checks every number the caller
+//! passes, `batch.rs` reads a batch as it is sent.
 
+mod args;
+mod batch;
 mod errors;
 mod receiver;
 mod sender;
 mod wait;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt};
 
 use receiver::PyReceiver;
 use sender::PySender;
@@ -22,6 +24,7 @@ use sender::PySender;
 /// Returns `(tx, rx)`: any number of threads or tasks may send through `tx` (and its
 /// `clone()`s); one consumer receives through `rx`. `capacity` is an int in
 /// 1..=MAX_CAPACITY (2**30); anything else raises ValueError (TypeError for a non-int).
+/// The ring (16 bytes a slot) is allocated now: MemoryError if it cannot be.
 ///
 ///     >>> tx, rx = funnelq.channel(2)
 ///     >>> tx.send("a"); tx.try_send("b")
@@ -29,23 +32,13 @@ use sender::PySender;
 ///     'a'
 #[pyfunction]
 fn channel(capacity: &Bound<'_, PyAny>) -> PyResult<(PySender, PyReceiver)> {
-    if !capacity.is_instance_of::<PyInt>() || capacity.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "capacity must be an int, not {}",
-            capacity.get_type().name()?
-        )));
-    }
-    let out_of_range = || {
-        PyValueError::new_err(format!(
-            "capacity {capacity} is out of range 1..={}",
-            funnelq::MAX_CAPACITY
-        ))
-    };
-    let cap: usize = capacity.extract().map_err(|_| out_of_range())?;
-    match funnelq::try_channel::<Py<PyAny>>(cap) {
-        Ok((tx, rx)) => Ok((PySender::new(tx), PyReceiver::new(rx))),
-        Err(e) => Err(PyValueError::new_err(e.to_string())),
-    }
+    errors::no_panic(|| {
+        let cap = args::count(capacity, "capacity", funnelq::MAX_CAPACITY)?;
+        match funnelq::try_channel::<Py<PyAny>>(cap) {
+            Ok((tx, rx)) => Ok((PySender::new(tx), PyReceiver::new(rx))),
+            Err(e) => Err(errors::capacity_error(&e)),
+        }
+    })
 }
 
 /// Bounded lock-free multi-producer single-consumer channel for Python objects.
@@ -66,6 +59,7 @@ fn _funnelq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyReceiver>()?;
     m.add_function(wrap_pyfunction!(channel, m)?)?;
     m.add("MAX_CAPACITY", funnelq::MAX_CAPACITY)?;
+    m.add("MAX_BATCH", args::MAX_BATCH)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

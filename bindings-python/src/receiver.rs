@@ -1,66 +1,27 @@
 //! `funnelq.Receiver`: the one receiving half.
 //!
-//! Python cannot forbid sharing an object between threads, so the core `Receiver` sits in a
-//! slot: a receive takes it out (if it is already out, that is a second concurrent receive:
-//! `Busy`), uses it by value with the lock released, and a guard puts it back on every exit
-//! path, including a cancelled `recv_async`. The slot's lock is never held across a core call.
+//! Python cannot forbid sharing an object between threads, so the core `Receiver` sits in the
+//! bindings' one guarded receiver (`funnelq_binding::GuardedReceiver`): each receive claims it
+//! for its duration, a second concurrent receive gets `Busy` (never corrupted state), and the
+//! claim is released on every exit path, including a cancelled `recv_async`. Messages the
+//! binding took but could not hand over (a list it could not allocate) go back to the front
+//! of the stream with `Claim::give_back` (S21).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use funnelq::{RecvTimeoutError, TryRecvError};
-use pyo3::exceptions::{PyStopAsyncIteration, PyValueError};
+use funnelq_binding::{Claim, ClaimError, GuardedReceiver};
+use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
 
-use crate::errors::{error, error_attached, Kind};
-use crate::wait::{deadline, expired, slice_end};
+use crate::args::{count, deadline, MAX_BATCH};
+use crate::batch::CHUNK;
+use crate::errors::{error, error_attached, no_panic, no_panic_async, Kind};
+use crate::wait::{check_interrupts, expired, slice_end};
 
-type Rx = funnelq::Receiver<Py<PyAny>>;
-
-enum State {
-    /// Available for the next receive.
-    Here(Rx),
-    /// A receive (blocking, or an awaiting `recv_async`) has it.
-    Taken,
-    /// Released by `with` exit: the channel is closed and queued messages were dropped.
-    Released,
-}
-
-struct Slot {
-    state: Mutex<State>,
-}
-
-impl Slot {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The receiver out of its slot; puts it back when dropped.
-struct Taken<'a> {
-    slot: &'a Slot,
-    rx: Option<Rx>,
-}
-
-impl Taken<'_> {
-    fn rx(&mut self) -> &mut Rx {
-        self.rx.as_mut().expect("present until drop")
-    }
-}
-
-impl Drop for Taken<'_> {
-    fn drop(&mut self) {
-        let Some(rx) = self.rx.take() else { return };
-        let mut state = self.slot.lock();
-        if matches!(*state, State::Taken) {
-            *state = State::Here(rx);
-        } else {
-            // Released while we had it: drop it (and its queued messages) outside the lock.
-            drop(state);
-            drop(rx);
-        }
-    }
-}
+type Msg = Py<PyAny>;
 
 /// The receiving half of a channel: one per channel.
 ///
@@ -71,72 +32,97 @@ impl Drop for Taken<'_> {
 /// Leaving a `with` block closes the channel and releases the messages still queued.
 #[pyclass(frozen, module = "funnelq", name = "Receiver")]
 pub(crate) struct PyReceiver {
-    slot: Slot,
-    /// Closes and observes the channel while a receive has the receiver.
-    closer: funnelq::Closer<Py<PyAny>>,
+    guarded: GuardedReceiver<Msg>,
+    /// Set by `with` exit; a receive running then releases the receiver when it ends.
+    released: AtomicBool,
     capacity: usize,
 }
 
-enum Took<'a> {
-    Got(Taken<'a>),
-    Busy,
-    Released,
+/// A claim for one receive. When it ends, a `with` exit that came meanwhile is carried out.
+struct Receiving<'a> {
+    claim: Claim<Msg, &'a GuardedReceiver<Msg>>,
+    // Dropped after `claim` (fields drop in order), so its `release` finds the flag free.
+    _then: ReleaseIfExited<'a>,
+}
+
+struct ReleaseIfExited<'a>(&'a PyReceiver);
+
+impl Drop for ReleaseIfExited<'_> {
+    fn drop(&mut self) {
+        // ORDERING: SeqCst with the store in `__exit__`: either this load sees it, or the
+        // exit's own `release` runs after the claim was dropped, and succeeds.
+        if self.0.released.load(Ordering::SeqCst) {
+            let _ = self.0.guarded.release();
+        }
+    }
+}
+
+/// Hands `buf` over as a list; if the list cannot be made, the messages go back to the front
+/// of the stream and the error (a `MemoryError`) is raised instead: nothing is lost.
+fn deliver<'py>(
+    py: Python<'py>,
+    claim: &mut Claim<Msg, &GuardedReceiver<Msg>>,
+    buf: Vec<Msg>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    let mut it = buf.into_iter();
+    while let Some(m) = it.next() {
+        if let Err(e) = list.append(&m) {
+            let mut back: Vec<Msg> = list.iter().map(Bound::unbind).collect();
+            back.push(m);
+            back.extend(it);
+            claim.give_back(back);
+            return Err(e);
+        }
+    }
+    Ok(list)
 }
 
 impl PyReceiver {
-    pub(crate) fn new(rx: Rx) -> Self {
+    pub(crate) fn new(rx: funnelq::Receiver<Msg>) -> Self {
         let capacity = rx.capacity();
-        let closer = rx.closer();
         PyReceiver {
-            slot: Slot {
-                state: Mutex::new(State::Here(rx)),
-            },
-            closer,
+            guarded: GuardedReceiver::new(rx),
+            released: AtomicBool::new(false),
             capacity,
         }
     }
 
-    fn try_take(&self) -> Took<'_> {
-        let mut state = self.slot.lock();
-        match std::mem::replace(&mut *state, State::Taken) {
-            State::Here(rx) => Took::Got(Taken {
-                slot: &self.slot,
-                rx: Some(rx),
+    /// Claims the receiver for one receive: `Busy` while another holds it, `Closed` once
+    /// released by `with`. `kind_error` makes the exception (attached or inside a future).
+    fn claim_with(&self, kind_error: impl Fn(Kind) -> PyErr) -> PyResult<Receiving<'_>> {
+        // ORDERING: SeqCst, see `Receiving::drop`.
+        if self.released.load(Ordering::SeqCst) {
+            return Err(kind_error(Kind::Closed));
+        }
+        match self.guarded.claim() {
+            Ok(claim) => Ok(Receiving {
+                claim,
+                _then: ReleaseIfExited(self),
             }),
-            State::Taken => Took::Busy,
-            State::Released => {
-                *state = State::Released;
-                Took::Released
-            }
+            Err(ClaimError::Busy) => Err(kind_error(Kind::Busy)),
+            Err(_) => Err(kind_error(Kind::Closed)),
         }
     }
 
-    fn take(&self, py: Python<'_>) -> PyResult<Taken<'_>> {
-        match self.try_take() {
-            Took::Got(t) => Ok(t),
-            Took::Busy => Err(error(py, Kind::Busy)),
-            Took::Released => Err(error(py, Kind::Closed)),
-        }
+    fn claim(&self, py: Python<'_>) -> PyResult<Receiving<'_>> {
+        self.claim_with(|kind| error(py, kind))
     }
 
-    fn take_attached(&self) -> PyResult<Taken<'_>> {
-        match self.try_take() {
-            Took::Got(t) => Ok(t),
-            Took::Busy => Err(error_attached(Kind::Busy)),
-            Took::Released => Err(error_attached(Kind::Closed)),
-        }
+    fn claim_attached(&self) -> PyResult<Receiving<'_>> {
+        self.claim_with(error_attached)
     }
 
     fn recv_blocking(
         &self,
         py: Python<'_>,
-        timeout: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
         timeout_kind: Kind,
     ) -> PyResult<Py<PyAny>> {
         let dl = deadline(timeout)?;
-        let mut taken = self.take(py)?;
+        let mut rx = self.claim(py)?;
         loop {
-            match taken.rx().try_recv() {
+            match rx.claim.try_recv() {
                 Ok(m) => return Ok(m),
                 Err(TryRecvError::Empty) => {}
                 Err(_) => return Err(error(py, Kind::Closed)),
@@ -144,27 +130,34 @@ impl PyReceiver {
             if expired(dl) {
                 return Err(error(py, timeout_kind));
             }
-            let end = slice_end(dl);
-            let rx = taken.rx();
-            match py.detach(|| rx.recv_deadline(end)) {
+            let wait = until(slice_end(dl));
+            let claim = &mut rx.claim;
+            match py.detach(|| claim.recv(Some(wait))) {
                 Ok(m) => return Ok(m),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(_) => return Err(error(py, Kind::Closed)),
             }
-            py.check_signals()?;
+            // Only when nothing was taken: an interrupt here loses no message (S17, S21).
+            check_interrupts(py)?;
         }
     }
 }
 
-/// `max` for the batch receives: an int of at least 1 (ValueError otherwise, even when
-/// negative, rather than pyo3's OverflowError).
-fn check_max(max: i64) -> PyResult<usize> {
-    if max < 1 {
-        return Err(PyValueError::new_err(format!(
-            "max {max} is out of range 1.."
-        )));
-    }
-    Ok(usize::try_from(max).unwrap_or(usize::MAX))
+/// The time from now to `end` (zero if it passed).
+fn until(end: Instant) -> Duration {
+    end.saturating_duration_since(Instant::now())
+}
+
+/// `max` for the batch receives: an int in `1..=MAX_BATCH` (`ValueError` naming the bound,
+/// `TypeError` for a non-int).
+fn check_max(max: &Bound<'_, PyAny>) -> PyResult<usize> {
+    count(max, "max", MAX_BATCH)
+}
+
+/// The buffer of a batch receive: room for what `max` and the capacity allow, and no more
+/// than [`CHUNK`] up front (it grows only as messages arrive, to `min(max, capacity)`).
+fn batch_buf(max: usize, capacity: usize) -> Vec<Py<PyAny>> {
+    Vec::with_capacity(max.min(capacity).min(CHUNK))
 }
 
 #[pymethods]
@@ -175,67 +168,75 @@ impl PyReceiver {
     /// stream (closed or every Sender released, and drained), `Timeout` when the timeout passes,
     /// `Busy` if another receive is running. The wait releases the GIL; Ctrl-C interrupts it.
     #[pyo3(signature = (timeout=None))]
-    fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
-        self.recv_blocking(py, timeout, Kind::Timeout)
+    fn recv(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        no_panic(|| self.recv_blocking(py, timeout, Kind::Timeout))
     }
 
     /// Receive a message if one is queued; never waits. Raises `Empty`, `Closed` or `Busy`.
     fn try_recv(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let mut taken = self.take(py)?;
-        match taken.rx().try_recv() {
-            Ok(m) => Ok(m),
-            Err(TryRecvError::Empty) => Err(error(py, Kind::Empty)),
-            Err(_) => Err(error(py, Kind::Closed)),
-        }
+        no_panic(|| {
+            let mut rx = self.claim(py)?;
+            match rx.claim.try_recv() {
+                Ok(m) => Ok(m),
+                Err(TryRecvError::Empty) => Err(error(py, Kind::Empty)),
+                Err(_) => Err(error(py, Kind::Closed)),
+            }
+        })
     }
 
     /// Receive up to `max` messages as a list, in order: waits for the first only, then takes
-    /// what is ready (1 to `max` items). Raises `Closed` at end of stream, `Timeout`, `Busy`.
+    /// what is ready (1 to `max` items). `max` is an int in 1..=MAX_BATCH (ValueError
+    /// otherwise). Raises `Closed` at end of stream, `Timeout`, `Busy`.
     #[pyo3(signature = (max, timeout=None))]
     fn recv_batch<'py>(
         &self,
         py: Python<'py>,
-        max: i64,
-        timeout: Option<f64>,
+        max: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let max = check_max(max)?;
-        let dl = deadline(timeout)?;
-        let mut taken = self.take(py)?;
-        let mut buf = Vec::with_capacity(max.min(4096));
-        loop {
-            match taken.rx().try_recv_batch(&mut buf, max) {
-                Ok(_) => return PyList::new(py, buf),
-                Err(TryRecvError::Empty) => {}
-                Err(_) => return Err(error(py, Kind::Closed)),
+        no_panic(|| {
+            let max = check_max(max)?;
+            let dl = deadline(timeout)?;
+            let mut rx = self.claim(py)?;
+            let mut buf = batch_buf(max, self.capacity);
+            loop {
+                match rx.claim.try_recv_batch(&mut buf, max) {
+                    Ok(_) => return deliver(py, &mut rx.claim, buf),
+                    Err(TryRecvError::Empty) => {}
+                    Err(_) => return Err(error(py, Kind::Closed)),
+                }
+                if expired(dl) {
+                    return Err(error(py, Kind::Timeout));
+                }
+                let wait = until(slice_end(dl));
+                let claim = &mut rx.claim;
+                match py.detach(|| claim.recv_batch(&mut buf, max, Some(wait))) {
+                    Ok(_) => return deliver(py, &mut rx.claim, buf),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(_) => return Err(error(py, Kind::Closed)),
+                }
+                // Only when nothing was taken: an interrupt here loses no message (S17, S21).
+                check_interrupts(py)?;
             }
-            if expired(dl) {
-                return Err(error(py, Kind::Timeout));
-            }
-            let end = slice_end(dl);
-            let rx = taken.rx();
-            let got = py.detach(|| {
-                let wait = end.saturating_duration_since(std::time::Instant::now());
-                rx.recv_batch_timeout(&mut buf, max, wait)
-            });
-            match got {
-                Ok(_) => return PyList::new(py, buf),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(_) => return Err(error(py, Kind::Closed)),
-            }
-            py.check_signals()?;
-        }
+        })
     }
 
     /// Receive up to `max` ready messages as a list; never waits. Raises `Empty`, `Closed`.
-    fn try_recv_batch<'py>(&self, py: Python<'py>, max: i64) -> PyResult<Bound<'py, PyList>> {
-        let max = check_max(max)?;
-        let mut taken = self.take(py)?;
-        let mut buf = Vec::with_capacity(max.min(4096));
-        match taken.rx().try_recv_batch(&mut buf, max) {
-            Ok(_) => PyList::new(py, buf),
-            Err(TryRecvError::Empty) => Err(error(py, Kind::Empty)),
-            Err(_) => Err(error(py, Kind::Closed)),
-        }
+    fn try_recv_batch<'py>(
+        &self,
+        py: Python<'py>,
+        max: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        no_panic(|| {
+            let max = check_max(max)?;
+            let mut rx = self.claim(py)?;
+            let mut buf = batch_buf(max, self.capacity);
+            match rx.claim.try_recv_batch(&mut buf, max) {
+                Ok(_) => deliver(py, &mut rx.claim, buf),
+                Err(TryRecvError::Empty) => Err(error(py, Kind::Empty)),
+                Err(_) => Err(error(py, Kind::Closed)),
+            }
+        })
     }
 
     /// Receive from a coroutine: `await rx.recv_async()`; waits without blocking the event
@@ -244,16 +245,42 @@ impl PyReceiver {
     /// Cancel safety: cancelling the awaiting task (or `asyncio.wait_for` timing out) loses
     /// no message: one not yet returned stays in the channel.
     async fn recv_async(&self) -> PyResult<Py<PyAny>> {
-        let mut taken = self.take_attached()?;
-        let result = taken.rx().recv_async().await;
-        result.map_err(|_| error_attached(Kind::Closed))
+        let mut rx = self.claim_attached()?;
+        no_panic_async(async move {
+            let result = rx.claim.recv_async().await;
+            result.map_err(|_| error_attached(Kind::Closed))
+        })
+        .await
+    }
+
+    /// Receive up to `max` messages from a coroutine: `await rx.recv_batch_async(max)`;
+    /// waits for the first only, without blocking the event loop, then takes what is ready
+    /// (a list of 1 to `max`). Raises `Closed` at end of stream, `Busy`; `max` as `recv_batch`.
+    ///
+    /// Cancel safety: cancelling the awaiting task loses no message (messages are taken
+    /// only by the step that returns them).
+    async fn recv_batch_async(&self, max: Py<PyAny>) -> PyResult<Py<PyList>> {
+        let max = Python::attach(|py| check_max(max.bind(py)))?;
+        let mut rx = self.claim_attached()?;
+        let mut buf = batch_buf(max, self.capacity);
+        no_panic_async(async move {
+            let result = rx.claim.recv_batch_async(&mut buf, max).await;
+            match result {
+                Ok(_) => Python::attach(|py| Ok(deliver(py, &mut rx.claim, buf)?.unbind())),
+                Err(_) => Err(error_attached(Kind::Closed)),
+            }
+        })
+        .await
     }
 
     /// `recv_async` that ends `async for` at end of stream.
     async fn _anext(&self) -> PyResult<Py<PyAny>> {
-        let mut taken = self.take_attached()?;
-        let result = taken.rx().recv_async().await;
-        result.map_err(|_| PyStopAsyncIteration::new_err(()))
+        let mut rx = self.claim_attached()?;
+        no_panic_async(async move {
+            let result = rx.claim.recv_async().await;
+            result.map_err(|_| PyStopAsyncIteration::new_err(()))
+        })
+        .await
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
@@ -261,7 +288,7 @@ impl PyReceiver {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        match self.recv_blocking(py, None, Kind::Timeout) {
+        match no_panic(|| self.recv_blocking(py, None, Kind::Timeout)) {
             Ok(m) => Ok(Some(m)),
             Err(e) if e.is_instance(py, errors_closed(py)?.bind(py)) => Ok(None),
             Err(e) => Err(e),
@@ -280,7 +307,7 @@ impl PyReceiver {
     /// received, then receives raise `Closed`. Returns True if this call closed it. A
     /// receive waiting in another thread or task wakes at once.
     fn close(&self) -> bool {
-        self.closer.close()
+        self.guarded.close()
     }
 
     /// The capacity given to `channel()`.
@@ -292,12 +319,12 @@ impl PyReceiver {
     /// True once the channel is closed (by anyone, or by every Sender being released).
     #[getter]
     fn closed(&self) -> bool {
-        self.closer.is_closed()
+        self.guarded.is_closed()
     }
 
     /// Number of queued messages (a snapshot).
     fn __len__(&self) -> usize {
-        self.closer.len()
+        self.guarded.len()
     }
 
     /// Always True (a Receiver is not falsy when the channel is empty).
@@ -308,9 +335,14 @@ impl PyReceiver {
     /// `queue.Queue.get`: with `block=False`, as `try_recv`; else as `recv(timeout)`,
     /// raising `Empty` (not `Timeout`) when the timeout passes, as the stdlib does.
     #[pyo3(signature = (block=true, timeout=None))]
-    fn get(&self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        block: bool,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         if block {
-            self.recv_blocking(py, timeout, Kind::Empty)
+            no_panic(|| self.recv_blocking(py, timeout, Kind::Empty))
         } else {
             self.try_recv(py)
         }
@@ -355,31 +387,31 @@ impl PyReceiver {
         tb: Option<&Bound<'_, PyAny>>,
     ) -> bool {
         let _ = (exc_type, exc, tb);
-        let old = std::mem::replace(&mut *self.slot.lock(), State::Released);
-        match old {
-            // Dropping the core Receiver closes the channel and drops queued messages.
-            State::Here(rx) => drop(rx),
-            // Close now (waking the running receive); it drops the receiver, and with it the
-            // queued messages, when it ends (see `Taken::drop`).
-            State::Taken => {
-                self.closer.close();
-            }
-            State::Released => {}
+        // ORDERING: SeqCst, see `ReleaseIfExited::drop`.
+        self.released.store(true, Ordering::SeqCst);
+        // Dropping the core Receiver closes the channel and drops the queued messages. If a
+        // receive holds it now, close (waking it): it releases the receiver when it ends.
+        if self.guarded.release().is_err() {
+            self.guarded.close();
         }
         false
     }
 
     fn __repr__(&self) -> String {
-        match &*self.slot.lock() {
-            State::Here(rx) => format!(
-                "<funnelq.Receiver len={} capacity={} closed={}>",
-                rx.len(),
-                self.capacity,
-                if rx.is_closed() { "True" } else { "False" }
-            ),
-            State::Taken => format!("<funnelq.Receiver capacity={} receiving>", self.capacity),
-            State::Released => format!("<funnelq.Receiver capacity={} released>", self.capacity),
+        // ORDERING: a snapshot for display.
+        if self.released.load(Ordering::Relaxed) {
+            return format!("<funnelq.Receiver capacity={} released>", self.capacity);
         }
+        format!(
+            "<funnelq.Receiver len={} capacity={} closed={}>",
+            self.guarded.len(),
+            self.capacity,
+            if self.guarded.is_closed() {
+                "True"
+            } else {
+                "False"
+            }
+        )
     }
 }
 

@@ -1,13 +1,20 @@
 //! `funnelq.Sender`: the sending half, any number of them, on any thread.
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
+use std::time::Instant;
 
 use funnelq::{SendTimeoutError, TrySendError};
+use pyo3::coroutine::CancelHandle;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use crate::errors::{error, error_attached, error_sent, Kind};
-use crate::wait::{deadline, expired, slice_end};
+use crate::args::deadline;
+use crate::batch::{Source, CHUNK};
+use crate::errors::{error, error_attached, no_panic, no_panic_async, with_progress, Kind};
+use crate::wait::{check_interrupts, expired, slice_end};
 
 type Tx = funnelq::Sender<Py<PyAny>>;
 
@@ -23,6 +30,69 @@ pub(crate) struct PySender {
     // can wake an asyncio waker, which runs Python code and may switch threads).
     tx: Mutex<Option<Arc<Tx>>>,
     capacity: usize,
+}
+
+/// A batch send in progress: what was read and not yet sent, and how many went in.
+struct Progress {
+    source: Source,
+    chunk: Vec<Py<PyAny>>,
+    sent: usize,
+}
+
+impl Progress {
+    fn new(source: Source) -> Self {
+        Progress {
+            source,
+            chunk: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// Reads the next chunk if the last one went in: `Ok(false)` once everything was sent,
+    /// `Err` if reading was interrupted (see [`Source::interrupted`]).
+    fn refill(&mut self, py: Python<'_>, want: usize) -> PyResult<bool> {
+        if self.chunk.is_empty() && !self.source.ended() {
+            self.chunk.reserve_exact(want);
+            self.source.fill(py, &mut self.chunk, want);
+            if self.source.interrupted(py) {
+                if let Some(e) = self.source.take_error() {
+                    return Err(self.fail(py, e));
+                }
+            }
+        }
+        Ok(!self.chunk.is_empty())
+    }
+
+    /// Runs one core call on the chunk and counts what it took off the front.
+    fn step<R>(&mut self, f: impl FnOnce(&mut Vec<Py<PyAny>>) -> R) -> R {
+        let before = self.chunk.len();
+        let result = f(&mut self.chunk);
+        self.sent += before - self.chunk.len();
+        result
+    }
+
+    /// `err` with this batch's progress on it (`sent`, and `unsent` for an iterator), and the
+    /// reading error, if any, as its context.
+    fn fail(&mut self, py: Python<'_>, err: PyErr) -> PyErr {
+        let unsent = if self.source.keeps_unsent() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.chunk)
+        };
+        let err = with_progress(py, err, self.sent, unsent);
+        if let Some(reading) = self.source.take_error() {
+            err.set_context(py, Some(reading));
+        }
+        err
+    }
+
+    /// The end of a batch whose every read item went in: the count, or the reading error.
+    fn finish(mut self) -> PyResult<usize> {
+        match self.source.take_error() {
+            Some(e) => Err(e),
+            None => Ok(self.sent),
+        }
+    }
 }
 
 impl PySender {
@@ -45,12 +115,17 @@ impl PySender {
         self.handle().ok_or_else(|| error(py, Kind::Closed))
     }
 
+    /// The most items a batch reads ahead of the channel.
+    fn chunk_len(&self) -> usize {
+        self.capacity.min(CHUNK)
+    }
+
     /// Waits in GIL-released slices; `timeout_kind` is raised when the deadline passes.
     fn send_blocking(
         &self,
         py: Python<'_>,
         obj: Py<PyAny>,
-        timeout: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
         timeout_kind: Kind,
     ) -> PyResult<()> {
         let dl = deadline(timeout)?;
@@ -72,52 +147,74 @@ impl PySender {
                 Err(SendTimeoutError::Timeout(m)) => msg = m,
                 Err(_) => return Err(error(py, Kind::Closed)),
             }
-            py.check_signals()?;
+            check_interrupts(py)?;
         }
     }
 
-    fn send_batch_impl(
+    /// `send_batch`: each chunk goes to the core's `send_batch_deadline` in GIL-released
+    /// slices; signals are checked between slices.
+    fn send_batch_blocking(
         &self,
         py: Python<'_>,
         items: &Bound<'_, PyAny>,
-        timeout: Option<f64>,
+        dl: Option<Instant>,
     ) -> PyResult<usize> {
-        let dl = deadline(timeout)?;
-        let tx = self.handle_or_closed(py)?;
-        let mut batch = collect(items)?;
-        let mut sent = 0;
-        while !batch.is_empty() {
-            match tx.try_send_batch(&mut batch) {
-                Ok(n) => {
-                    sent += n;
-                    continue;
-                }
+        let mut batch = Progress::new(Source::new(items)?);
+        let Some(tx) = self.handle() else {
+            return Err(batch.fail(py, error(py, Kind::Closed)));
+        };
+        while batch.refill(py, self.chunk_len())? {
+            // Without releasing the GIL while there is room.
+            match batch.step(|chunk| tx.try_send_batch(chunk)) {
+                Ok(_) => continue,
                 Err(TrySendError::Full(())) => {}
-                Err(_) => return Err(error_sent(py, Kind::Closed, sent)),
+                Err(_) => return Err(batch.fail(py, error(py, Kind::Closed))),
             }
-            // Full: wait for one slot with the first item, then go on with the batch.
             if expired(dl) {
-                return Err(error_sent(py, Kind::Timeout, sent));
+                return Err(batch.fail(py, error(py, Kind::Timeout)));
             }
             let end = slice_end(dl);
-            let first = batch.remove(0);
-            match py.detach(|| tx.send_deadline(first, end)) {
-                Ok(()) => sent += 1,
-                Err(SendTimeoutError::Timeout(m)) => batch.insert(0, m),
-                Err(_) => return Err(error_sent(py, Kind::Closed, sent)),
+            match batch.step(|chunk| py.detach(|| tx.send_batch_deadline(chunk, end))) {
+                Ok(_) | Err(SendTimeoutError::Timeout(())) => {}
+                Err(_) => return Err(batch.fail(py, error(py, Kind::Closed))),
             }
-            py.check_signals()?;
+            if let Err(e) = check_interrupts(py) {
+                return Err(batch.fail(py, e));
+            }
         }
-        Ok(sent)
+        batch.finish()
     }
-}
 
-fn collect(items: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
-    let mut batch = Vec::with_capacity(items.len().unwrap_or(0));
-    for item in items.try_iter()? {
-        batch.push(item?.unbind());
+    /// `try_send_batch`: the longest prefix that fits now. An iterator is read only as far as
+    /// there is room (a snapshot of the free slots), so that it is not read past what can go in.
+    fn try_send_batch_now(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut batch = Progress::new(Source::new(items)?);
+        let Some(tx) = self.handle() else {
+            return Err(batch.fail(py, error(py, Kind::Closed)));
+        };
+        loop {
+            let room = if batch.source.keeps_unsent() {
+                self.capacity
+            } else {
+                self.capacity.saturating_sub(tx.len())
+            };
+            if room == 0 || !batch.refill(py, room.min(CHUNK))? {
+                break;
+            }
+            match batch.step(|chunk| tx.try_send_batch(chunk)) {
+                Ok(_) if batch.chunk.is_empty() => {}
+                // The rest did not fit.
+                Ok(_) | Err(TrySendError::Full(())) => break,
+                Err(_) => return Err(batch.fail(py, error(py, Kind::Closed))),
+            }
+        }
+        let stopped_short = !batch.source.ended() || !batch.chunk.is_empty();
+        let iterator_left_items = !batch.source.keeps_unsent() && !batch.chunk.is_empty();
+        if (stopped_short && batch.sent == 0) || iterator_left_items {
+            return Err(batch.fail(py, error(py, Kind::Full)));
+        }
+        batch.finish()
     }
-    Ok(batch)
 }
 
 #[pymethods]
@@ -128,48 +225,61 @@ impl PySender {
     /// Raises `Closed` if the channel is closed (nothing enqueued), `Timeout` when the timeout
     /// passes (nothing enqueued). The wait releases the GIL and Ctrl-C interrupts it.
     #[pyo3(signature = (obj, timeout=None))]
-    fn send(&self, py: Python<'_>, obj: Py<PyAny>, timeout: Option<f64>) -> PyResult<()> {
-        self.send_blocking(py, obj, timeout, Kind::Timeout)
+    fn send(
+        &self,
+        py: Python<'_>,
+        obj: Py<PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        no_panic(|| self.send_blocking(py, obj, timeout, Kind::Timeout))
     }
 
     /// Send `obj` only if there is room now; never waits.
     ///
     /// Raises `Full` (nothing enqueued) or `Closed`.
     fn try_send(&self, py: Python<'_>, obj: Py<PyAny>) -> PyResult<()> {
-        let tx = self.handle_or_closed(py)?;
-        match tx.try_send(obj) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(error(py, Kind::Full)),
-            Err(_) => Err(error(py, Kind::Closed)),
-        }
+        no_panic(|| {
+            let tx = self.handle_or_closed(py)?;
+            match tx.try_send(obj) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => Err(error(py, Kind::Full)),
+                Err(_) => Err(error(py, Kind::Closed)),
+            }
+        })
     }
 
     /// Send every item of `items` in order, waiting for room as needed; returns how many
     /// were sent (all of them, unless an exception is raised).
     ///
-    /// Items go in as long prefixes (one atomic claim per prefix), far cheaper than one
-    /// `send` each. On `Closed` or `Timeout` the exception's `sent` attribute says how many
-    /// items went in (a prefix of `items`); the rest were not enqueued.
+    /// `items` is read as it is sent, in chunks of at most the capacity, so any length works
+    /// (`range(10**12)` waits for a consumer; it never allocates for 10**12 items). Each chunk
+    /// goes in as long prefixes (one atomic claim per prefix). On `Closed`, `Timeout` or
+    /// `KeyboardInterrupt` the exception's `sent` attribute says how many items went in (a
+    /// prefix of `items`) and `unsent` lists the items read from an iterator that did not go
+    /// in (a list, tuple or range is read by index and keeps them: `items[sent:]`). If
+    /// iterating `items` raises, what it yielded before is sent, then that exception propagates.
     #[pyo3(signature = (items, timeout=None))]
     fn send_batch(
         &self,
         py: Python<'_>,
         items: &Bound<'_, PyAny>,
-        timeout: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        self.send_batch_impl(py, items, timeout)
+        no_panic(|| {
+            let dl = deadline(timeout)?;
+            self.send_batch_blocking(py, items, dl)
+        })
     }
 
     /// Send the longest prefix of `items` that fits now; never waits. Returns how many
     /// were sent (0 only for an empty `items`). Raises `Full` if none fit, or `Closed`.
+    ///
+    /// A list, tuple or range is read by index (the rest stays in it: `items[n:]`); any other
+    /// iterable is read only as far as there is room. Should another producer take that room
+    /// first, the items read that did not fit are on the `Full` raised, as `unsent` (with
+    /// `sent`, how many went in).
     fn try_send_batch(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let tx = self.handle_or_closed(py)?;
-        let mut batch = collect(items)?;
-        match tx.try_send_batch(&mut batch) {
-            Ok(n) => Ok(n),
-            Err(TrySendError::Full(())) => Err(error(py, Kind::Full)),
-            Err(_) => Err(error(py, Kind::Closed)),
-        }
+        no_panic(|| self.try_send_batch_now(py, items))
     }
 
     /// Send `obj` from a coroutine: `await tx.send_async(obj)`; waits while full without
@@ -179,13 +289,65 @@ impl PySender {
     /// `obj` was not enqueued, unless the send had already completed.
     async fn send_async(&self, obj: Py<PyAny>) -> PyResult<()> {
         let tx = self.handle().ok_or_else(|| error_attached(Kind::Closed))?;
-        let result = tx.send_async(obj).await;
-        result.map_err(|e| {
-            Python::attach(|py| {
-                drop(e);
-                error(py, Kind::Closed)
+        no_panic_async(async move {
+            let result = tx.send_async(obj).await;
+            result.map_err(|e| {
+                Python::attach(|py| {
+                    drop(e);
+                    error(py, Kind::Closed)
+                })
             })
         })
+        .await
+    }
+
+    /// Send every item of `items` from a coroutine: `n = await tx.send_batch_async(items)`;
+    /// waits for room without blocking the event loop. Returns how many were sent (all).
+    ///
+    /// `items` is read as `send_batch` reads it. Raises `Closed` with `sent` and `unsent`.
+    ///
+    /// Cancel safety: a prefix may have gone in before the task was cancelled; the
+    /// `CancelledError` then carries `sent` and `unsent` as `Closed` does (nothing is lost or
+    /// sent twice). (`asyncio.wait_for` replaces it with a `TimeoutError` without them.)
+    async fn send_batch_async(
+        &self,
+        items: Py<PyAny>,
+        #[pyo3(cancel_handle)] mut cancel: CancelHandle,
+    ) -> PyResult<usize> {
+        let tx = self.handle();
+        let want = self.chunk_len();
+        no_panic_async(async move {
+            let source = Python::attach(|py| Source::new(items.bind(py)))?;
+            let mut batch = Progress::new(source);
+            let Some(tx) = tx else {
+                return Err(Python::attach(|py| batch.fail(py, error(py, Kind::Closed))));
+            };
+            while Python::attach(|py| batch.refill(py, want))? {
+                let before = batch.chunk.len();
+                let outcome = {
+                    let mut send = pin!(tx.send_batch_async(&mut batch.chunk));
+                    poll_fn(|cx| match cancel.poll_cancelled(cx) {
+                        Poll::Ready(thrown) => Poll::Ready(Err(thrown)),
+                        Poll::Pending => send.as_mut().poll(cx).map(Ok),
+                    })
+                    .await
+                };
+                batch.sent += before - batch.chunk.len();
+                match outcome {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(_closed)) => {
+                        return Err(Python::attach(|py| batch.fail(py, error(py, Kind::Closed))))
+                    }
+                    Err(thrown) => {
+                        return Err(Python::attach(|py| {
+                            batch.fail(py, PyErr::from_value(thrown.into_bound(py)))
+                        }))
+                    }
+                }
+            }
+            batch.finish()
+        })
+        .await
     }
 
     /// Close the channel for everyone. Queued messages can still be received; then receives
@@ -196,8 +358,10 @@ impl PySender {
 
     /// A new Sender on the same channel.
     fn clone(&self, py: Python<'_>) -> PyResult<PySender> {
-        let tx = self.handle_or_closed(py)?;
-        Ok(PySender::new((*tx).clone()))
+        no_panic(|| {
+            let tx = self.handle_or_closed(py)?;
+            Ok(PySender::new((*tx).clone()))
+        })
     }
 
     fn __copy__(&self, py: Python<'_>) -> PyResult<PySender> {
@@ -233,10 +397,10 @@ impl PySender {
         py: Python<'_>,
         item: Py<PyAny>,
         block: bool,
-        timeout: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         if block {
-            self.send_blocking(py, item, timeout, Kind::Full)
+            no_panic(|| self.send_blocking(py, item, timeout, Kind::Full))
         } else {
             self.try_send(py, item)
         }

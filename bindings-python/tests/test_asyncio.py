@@ -99,15 +99,20 @@ def test_async_coroutines_to_thread():
 def test_async_send_waits_for_thread_consumer():
     tx, rx = funnelq.channel(1)
 
+    timer = threading.Timer(0.2, rx.recv)
+
     async def main():
         await tx.send_async(0)
-        threading.Timer(0.2, rx.recv).start()
+        timer.start()
         t0 = time.monotonic()
         await tx.send_async(1)
         return time.monotonic() - t0
 
     waited = run(main())
     assert 0.19 <= waited < 1.7
+    # The timer's recv() wakes this send from inside the call; it may not have returned
+    # yet, and a receive beside it would be a second concurrent receive (Busy).
+    timer.join(5)
     assert rx.recv(timeout=1) == 1
 
 
@@ -251,3 +256,99 @@ def test_async_busy():
         assert await task == 5
 
     run(main())
+
+
+def test_s18_async_batches():
+    """send_batch_async / recv_batch_async: prefixes in order, the send waits for room
+    without blocking the loop, end of stream, and the hostile-size checks of S22."""
+    tx, rx = funnelq.channel(4)
+
+    async def main():
+        consumer_got = []
+
+        async def consumer():
+            while True:
+                try:
+                    batch = await rx.recv_batch_async(3)
+                except funnelq.Closed:
+                    return
+                assert 1 <= len(batch) <= 3
+                consumer_got.extend(batch)
+
+        c = asyncio.ensure_future(consumer())
+        assert await tx.send_batch_async(range(100)) == 100
+        assert await tx.send_batch_async(x * 2 for x in range(10)) == 10
+        assert await tx.send_batch_async([]) == 0
+        tx.close()
+        await c
+        assert consumer_got == list(range(100)) + [x * 2 for x in range(10)]
+        with pytest.raises(funnelq.Closed) as info:
+            await tx.send_batch_async(iter([1, 2]))
+        assert info.value.sent == 0 and info.value.unsent == [1, 2]
+        with pytest.raises(TypeError):
+            await tx.send_batch_async(5)
+        with pytest.raises(ValueError, match=r"out of range 1\.\.=1048576"):
+            await rx.recv_batch_async(2**70)
+        with pytest.raises(TypeError):
+            await rx.recv_batch_async(2.0)
+
+    run(main())
+
+
+def test_s16_cancel_send_batch_async_reports_progress():
+    """A cancelled send_batch_async: the CancelledError says how many went in (`sent`) and
+    hands back what it read from an iterator (`unsent`); nothing lost or sent twice."""
+    tx, rx = funnelq.channel(4)
+    items = list(range(10))
+
+    async def main():
+        it = iter(items)
+        task = asyncio.ensure_future(tx.send_batch_async(it))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+        e = info.value
+        got = rx.try_recv_batch(100)
+        assert e.sent == len(got) == 4
+        assert got + e.unsent + list(it) == items
+        # A list: sent says where to resume.
+        task = asyncio.ensure_future(tx.send_batch_async(items))
+        await asyncio.sleep(0.02)
+        assert rx.try_recv_batch(2) == [0, 1]
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+        assert info.value.sent == 6 and info.value.unsent == []
+        assert rx.try_recv_batch(100) == items[2:6]
+
+    run(main())
+
+
+def test_s16_cancel_recv_batch_async_loses_nothing():
+    """recv_batch_async cancelled at random moments while a thread sends: each message
+    arrives exactly once, in order."""
+    n = 3_000
+    tx, rx = funnelq.channel(8)
+
+    def producer():
+        for start in range(0, n, 7):
+            tx.send_batch(range(start, min(start + 7, n)))
+            if start % 70 == 0:
+                time.sleep(0.001)
+        tx.close()
+
+    async def main():
+        start_thread(producer)
+        got = []
+        while True:
+            try:
+                done, value = await _cancel_soon(rx.recv_batch_async(5), 0.0005)
+            except funnelq.Closed:
+                return got
+            if done:
+                assert 1 <= len(value) <= 5
+                got.extend(value)
+
+    assert run(main()) == list(range(n))

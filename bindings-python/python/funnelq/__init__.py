@@ -17,10 +17,13 @@ reference (nothing is copied or pickled).
 Exceptions: ``Full`` (a ``queue.Full``), ``Empty`` (a ``queue.Empty``),
 ``Closed`` (end of stream / refused send; a ``queue.ShutDown`` on 3.13+),
 ``Timeout`` (a ``TimeoutError``), ``Busy`` (a ``RuntimeError``: a second
-concurrent receive on the one Receiver).
+concurrent receive on the one Receiver); ``ValueError``/``TypeError`` for a
+bad capacity, ``max``, timeout or batch, ``MemoryError`` for a ring that
+cannot be allocated.
 """
 
 from ._funnelq import (
+    MAX_BATCH,
     MAX_CAPACITY,
     Busy,
     Closed,
@@ -34,6 +37,7 @@ from ._funnelq import (
 )
 
 __all__ = [
+    "MAX_BATCH",
     "MAX_CAPACITY",
     "Busy",
     "Closed",

@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Any, AsyncIterator, Iterable, Iterator, List, Optional, Tuple, Type, final
 
 __all__ = [
+    "MAX_BATCH",
     "MAX_CAPACITY",
     "Busy",
     "Closed",
@@ -20,9 +21,16 @@ __all__ = [
 __version__: str
 MAX_CAPACITY: int
 """The largest capacity `channel()` accepts: 2**30."""
+MAX_BATCH: int
+"""The largest `max` a batch receive accepts: 2**20. (Batch sends take any length.)"""
 
 class Full(queue.Full):
-    """The channel is full; nothing was enqueued."""
+    """The channel is full; nothing was enqueued.
+    From `try_send_batch`: `sent` (items that went in) and `unsent` (items read
+    from an iterator that did not fit)."""
+
+    sent: int
+    unsent: List[Any]
 
 class Empty(queue.Empty):
     """The channel is empty."""
@@ -30,15 +38,18 @@ class Empty(queue.Empty):
 class Closed(Exception):
     """The channel is closed: a refused send, or end of stream after draining.
     On Python 3.13+ also a `queue.ShutDown` and an `asyncio.QueueShutDown`.
-    Batch sends set `sent` (items that went in before the close)."""
+    Batch sends set `sent` (items that went in before the close) and `unsent`
+    (items read from an iterator that did not go in; a sequence keeps them)."""
 
     sent: int
+    unsent: List[Any]
 
 class Timeout(TimeoutError):
     """A wait with a timeout gave up; nothing was enqueued or received.
-    Batch sends set `sent`."""
+    Batch sends set `sent` and `unsent`, as `Closed` does."""
 
     sent: int
+    unsent: List[Any]
 
 class Busy(RuntimeError):
     """A second receive on the one Receiver while another is running."""
@@ -58,6 +69,7 @@ class Sender:
     def send_batch(self, items: Iterable[Any], timeout: Optional[float] = None) -> int: ...
     def try_send_batch(self, items: Iterable[Any]) -> int: ...
     async def send_async(self, obj: Any) -> None: ...
+    async def send_batch_async(self, items: Iterable[Any]) -> int: ...
     def close(self) -> bool: ...
     def clone(self) -> "Sender": ...
     def __copy__(self) -> "Sender": ...
@@ -91,6 +103,7 @@ class Receiver:
     def recv_batch(self, max: int, timeout: Optional[float] = None) -> List[Any]: ...
     def try_recv_batch(self, max: int) -> List[Any]: ...
     async def recv_async(self) -> Any: ...
+    async def recv_batch_async(self, max: int) -> List[Any]: ...
     def close(self) -> bool: ...
     def get(self, block: bool = True, timeout: Optional[float] = None) -> Any: ...
     def get_nowait(self) -> Any: ...
@@ -112,5 +125,6 @@ class Receiver:
     ) -> bool: ...
 
 def channel(capacity: int) -> Tuple[Sender, Receiver]:
-    """Make a bounded channel of `capacity` (1..=MAX_CAPACITY) Python objects."""
+    """Make a bounded channel of `capacity` (1..=MAX_CAPACITY) Python objects.
+    ValueError/TypeError for a bad capacity, MemoryError if the ring cannot be allocated."""
     ...
