@@ -128,9 +128,15 @@ fn recv_batch(
                 .map_err(|e| e.status()),
         };
         let n = buf.len();
+        if n > max {
+            // Never write past the caller's array, whatever happened above;
+            // the messages go back to the front of the stream.
+            claim.give_back(core::mem::take(buf));
+            return Err(S::FUNNELQ_INTERNAL);
+        }
         for (i, m) in buf.drain(..).enumerate() {
             // SAFETY: the caller guarantees msgs_out is writable for `max`
-            // elements, and i < n <= max (the core returns at most `max`).
+            // elements, and i < n <= max (checked above).
             unsafe { msgs_out.add(i).write(m.into_c()) };
         }
         out(count_out, n)?;

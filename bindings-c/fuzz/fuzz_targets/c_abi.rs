@@ -365,13 +365,15 @@ impl Model {
             return Some((S::FUNNELQ_INVALID, 0));
         };
         let ch = self.chan(c);
+        if n == 0 {
+            // An empty batch does nothing and reports it, closed or not
+            // (documented: FUNNELQ_OK with 0 sent).
+            return Some((S::FUNNELQ_OK, 0));
+        }
         if ch.closed {
             return Some((S::FUNNELQ_CLOSED, 0));
         }
         let room = ch.cap - ch.queue.len();
-        if n == 0 {
-            return Some((S::FUNNELQ_OK, 0));
-        }
         Some(match how {
             Wait::Block if n > room => return None,
             Wait::Block => (S::FUNNELQ_OK, n),
