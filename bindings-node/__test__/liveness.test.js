@@ -5,7 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const { channel, liveHandles } = require('..')
-const { rejectsWith, sleep } = require('./helpers')
+const { rejectsWith, sleep, settle } = require('./helpers')
 
 const threads = () => fs.readdirSync('/proc/self/task').length
 
@@ -73,19 +73,63 @@ test('s17_interrupt: a timer keeps firing while await rx.recv() waits', async ()
   rx.dispose()
 })
 
-test('s15_bounded_memory: many waiting sends never grow the queue past capacity', async () => {
+test('s15_bounded_memory: refused, timed-out, aborted and waiting sends leave nothing behind (RSS measured)', async () => {
+  const { Worker } = require('node:worker_threads')
+  const KiB = 1024
+  const MiB = 1024 * KiB
   const [tx, rx] = channel(8)
-  const waits = []
-  for (let i = 0; i < 2000; i++) waits.push(tx.send(Buffer.alloc(64, i & 0xff)))
-  await sleep(50)
-  assert.equal(tx.len, 8)
-  let n = 0
-  while (n < 2000) {
-    const b = await rx.recvBatch(64)
-    n += b.length
-    assert.ok(rx.len <= 8)
+  const payload = Buffer.alloc(16 * KiB, 7)
+  while (tx.trySend(payload));
+  // Two workers hammer the full channel with trySend and timed-out sendSync of 16 KiB.
+  const stop = new Int32Array(new SharedArrayBuffer(4))
+  const hammer = `
+    const { workerData: { token, stop } } = require('node:worker_threads')
+    const tx = require(${JSON.stringify(require.resolve('..'))}).Sender.fromToken(token)
+    const flag = new Int32Array(stop)
+    const m = Buffer.alloc(16 * 1024, 1)
+    let refused = 0
+    while (Atomics.load(flag, 0) === 0) {
+      if (!tx.trySend(m)) refused++
+      try { tx.sendSync(m, { timeout: 0 }) } catch (e) { if (e.code !== 'TIMEOUT') throw e }
+    }
+    require('node:worker_threads').parentPort.postMessage(refused)`
+  const workers = [0, 1].map(() => new Worker(hammer, { eval: true, workerData: { token: tx.share(), stop: stop.buffer } }))
+  const round = async () => {
+    for (let i = 0; i < 20_000; i++) assert.equal(tx.trySend(payload), false)
+    const waits = Array.from({ length: 500 }, (_, i) => settle(tx.send(payload, { timeout: 1 + (i % 5) })))
+    const ac = new AbortController()
+    require('node:events').setMaxListeners(1000, ac.signal)
+    const aborted = Array.from({ length: 500 }, () => settle(tx.send(payload, { signal: ac.signal })))
+    await sleep(2)
+    ac.abort()
+    for (const r of await Promise.all([...waits, ...aborted])) assert.ok(!r.ok && ['TIMEOUT', 'ABORT_ERR'].includes(r.error.code))
   }
-  await Promise.all(waits)
+  await round() // warm-up: the allocator's pools reach their working size
+  gc()
+  const base = process.memoryUsage().rss
+  for (let k = 0; k < 5; k++) await round()
+  gc()
+  const grown = process.memoryUsage().rss - base
+  Atomics.store(stop, 0, 1)
+  console.log(`# s15: RSS grew ${(grown / MiB).toFixed(1)} MiB over 5 rounds`)
+  const refused = await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))))
+  // A leak of the refused copies alone would be 5 x 20 000 x 16 KiB = 1.5 GiB.
+  assert.ok(grown < 48 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB over 100 000 refused and 5000 cancelled sends`)
+  assert.ok(refused.every((n) => n > 0), 'the workers hammered a full channel')
+  // While sends wait, each holds its own message and record only: 2000 waiting 16 KiB sends.
+  gc()
+  const before = process.memoryUsage().rss
+  const waiting = Array.from({ length: 2000 }, () => tx.send(payload))
+  await sleep(50)
+  const during = process.memoryUsage().rss - before
+  console.log(`# s15: 2000 waiting 16 KiB sends: ${(during / MiB).toFixed(1)} MiB`)
+  assert.ok(during < 2000 * (16 * KiB + 4 * KiB), `2000 waiting sends use ${(during / MiB).toFixed(1)} MiB`)
+  assert.equal(rx.len, 8)
+  let n = 0
+  while (n < 8 + 2000) n += (await rx.recvBatch(256)).length
+  assert.equal(n, 8 + 2000)
+  assert.equal(rx.tryRecv(), undefined, "no refused or cancelled send went in")
+  await Promise.all(waiting)
   rx.dispose()
 })
 

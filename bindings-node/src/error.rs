@@ -1,7 +1,8 @@
 //! The one error-mapping module: every failure the binding reports becomes a JS
-//! `Error` / `TypeError` / `RangeError` whose `code` property is one of
-//! `FULL`, `EMPTY`, `CLOSED`, `TIMEOUT`, `BUSY`, `INVALID`, or `ABORT_ERR` (an
-//! `AbortError`, for an aborted `options.signal`).
+//! `Error` / `TypeError` / `RangeError` whose `code` property is one of `CLOSED`,
+//! `TIMEOUT`, `BUSY`, `INVALID` or `ABORT_ERR` (an `AbortError`, for an aborted
+//! `options.signal`). There is no `FULL` or `EMPTY`: the try forms report those as
+//! `false`, `undefined`, `0` or `[]`.
 
 use std::borrow::Cow;
 use std::ptr;
@@ -9,17 +10,12 @@ use std::ptr;
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, Status};
 
-/// The `err.code` values (SEMANTICS.md "Errors by language").
+/// The `err.code` values (`ErrorCode` in `index.d.ts`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
-    /// The channel is full (only reported by the throwing forms; `trySend` returns `false`).
-    Full,
-    /// The channel is empty (only reported by the throwing forms; `tryRecv` returns `undefined`).
-    #[allow(dead_code)]
-    Empty,
-    /// Closed: no more sends; for receives, closed **and** drained (end-of-stream).
+    /// Closed: no more sends; for receives, closed **and** drained (end of stream).
     Closed,
-    /// A timeout elapsed before the operation could complete; nothing was enqueued.
+    /// A timeout elapsed first; nothing was enqueued or taken (a batch: see `Fail::sent`).
     Timeout,
     /// Another receive on the same receiver is still running.
     Busy,
@@ -34,8 +30,6 @@ impl Code {
     /// The string placed in `err.code`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Code::Full => "FULL",
-            Code::Empty => "EMPTY",
             Code::Closed => "CLOSED",
             Code::Timeout => "TIMEOUT",
             Code::Busy => "BUSY",
@@ -50,10 +44,13 @@ impl Code {
 pub enum Kind {
     /// `Error`
     Error,
-    /// `TypeError` (wrong message or argument type)
+    /// `TypeError` (a value of the wrong type)
     Type,
-    /// `RangeError` (capacity, timeout or batch size out of range)
+    /// `RangeError` (a number or size out of range)
     Range,
+    /// A JS exception is already pending (a getter or `valueOf` threw while an
+    /// argument was read): it propagates as it is.
+    Pending,
 }
 
 /// A failure, built off the JS thread if need be, turned into a JS error on it.
@@ -62,6 +59,9 @@ pub struct Fail {
     pub kind: Kind,
     pub code: Code,
     pub msg: Cow<'static, str>,
+    /// For a batch send that failed part-way: how many messages went in first (S18);
+    /// set as `err.sent`.
+    pub sent: Option<usize>,
 }
 
 impl Fail {
@@ -70,24 +70,36 @@ impl Fail {
             kind: Kind::Error,
             code,
             msg: msg.into(),
+            sent: None,
         }
     }
     pub fn type_error(msg: impl Into<Cow<'static, str>>) -> Self {
         Fail {
             kind: Kind::Type,
-            code: Code::Invalid,
-            msg: msg.into(),
+            ..Fail::new(Code::Invalid, msg)
         }
     }
     pub fn range_error(msg: impl Into<Cow<'static, str>>) -> Self {
         Fail {
             kind: Kind::Range,
-            code: Code::Invalid,
-            msg: msg.into(),
+            ..Fail::new(Code::Invalid, msg)
+        }
+    }
+    /// A JS exception is pending already: let it through.
+    pub fn pending() -> Self {
+        Fail {
+            kind: Kind::Pending,
+            ..Fail::new(Code::Invalid, "a JavaScript exception was thrown")
         }
     }
     pub fn closed() -> Self {
         Fail::new(Code::Closed, "channel is closed")
+    }
+    pub fn end_of_stream() -> Self {
+        Fail::new(
+            Code::Closed,
+            "channel is closed and drained (end of stream)",
+        )
     }
     pub fn timeout() -> Self {
         Fail::new(Code::Timeout, "timed out")
@@ -95,15 +107,57 @@ impl Fail {
     pub fn busy() -> Self {
         Fail::new(
             Code::Busy,
-            "another receive is already running on this receiver (one receive at a time)",
+            "another receive is already in progress on this receiver (one receive at a time)",
         )
+    }
+    pub fn disposed(what: &'static str) -> Self {
+        Fail::new(Code::Invalid, what)
+    }
+    /// The call's `AbortSignal` fired first (turned into an `AbortError` where the
+    /// signal is at hand).
+    pub fn aborted() -> Self {
+        Fail::new(Code::Aborted, "the operation was aborted")
+    }
+    /// The environment (a worker being terminated, a process exiting) can no longer run
+    /// JavaScript: nobody will see this error, it only ends the call.
+    pub fn env_stopping() -> Self {
+        Fail::new(
+            Code::Closed,
+            "the calling worker or process is shutting down",
+        )
+    }
+    /// A string too long (or not UTF-8) to be a share token; refused unread.
+    pub fn not_a_token(len: usize) -> Self {
+        Fail::new(
+            Code::Invalid,
+            format!("a string of {len} bytes is not a funnelq share token"),
+        )
+    }
+    /// The same failure, naming the batch element it is about.
+    pub fn in_batch(mut self, index: usize) -> Self {
+        if self.kind != Kind::Pending {
+            self.msg = format!("msgs[{index}]: {}", self.msg).into();
+        }
+        self
+    }
+    /// The same failure, saying how many messages of a batch went in first.
+    pub fn with_sent(mut self, sent: usize) -> Self {
+        self.sent = Some(sent);
+        self
     }
 
     /// Builds the JS error object (`err.code` set) on the JS thread.
     pub fn to_js(&self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        if self.kind == Kind::Pending && exception_pending(env) {
+            // SAFETY: `env` is the live env of the calling JS thread; `out` is valid.
+            let st = unsafe { sys::napi_get_and_clear_last_exception(env, &mut out) };
+            if st == sys::Status::napi_ok && !out.is_null() {
+                return Ok(out);
+            }
+        }
         let mut code = ptr::null_mut();
         let mut msg = ptr::null_mut();
-        let mut out = ptr::null_mut();
         let c = self.code.as_str();
         // SAFETY: `env` is the live env of the calling JS thread; the pointers and
         // lengths describe valid UTF-8 owned by `self` / a static for the whole call.
@@ -123,9 +177,10 @@ impl Fail {
                 ));
             }
             match self.kind {
-                Kind::Error => sys::napi_create_error(env, code, msg, &mut out),
-                Kind::Type => sys::napi_create_type_error(env, code, msg, &mut out),
                 Kind::Range => sys::napi_create_range_error(env, code, msg, &mut out),
+                Kind::Error => sys::napi_create_error(env, code, msg, &mut out),
+                // `Pending` with nothing pending: the read failed without a throw.
+                Kind::Type | Kind::Pending => sys::napi_create_type_error(env, code, msg, &mut out),
             }
         };
         if status != sys::Status::napi_ok {
@@ -134,11 +189,22 @@ impl Fail {
                 self.msg.to_string(),
             ));
         }
+        if let Some(sent) = self.sent {
+            let mut n = ptr::null_mut();
+            // SAFETY: as above; `out` is the error object just created on this env.
+            unsafe {
+                sys::napi_create_double(env, sent as f64, &mut n);
+                sys::napi_set_named_property(env, out, c"sent".as_ptr(), n);
+            }
+        }
         Ok(out)
     }
 
     /// Throws the JS error now and returns the marker napi-rs needs to not throw again.
     pub fn throw(self, env: &Env) -> napi::Error {
+        if self.kind == Kind::Pending && exception_pending(env.raw()) {
+            return napi::Error::new(Status::PendingException, self.msg.into_owned());
+        }
         match self.to_js(env.raw()) {
             Ok(err) => {
                 // SAFETY: `err` was just created on this env's thread; nothing is pending
@@ -161,6 +227,13 @@ impl Fail {
             Err(e) => e,
         }
     }
+}
+
+fn exception_pending(env: sys::napi_env) -> bool {
+    let mut pending = false;
+    // SAFETY: `env` is the live env of the calling JS thread.
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    pending
 }
 
 /// Converts `Result<T, Fail>` into a thrown JS error (`Err` = an exception is pending).

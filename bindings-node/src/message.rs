@@ -1,5 +1,6 @@
 //! What travels through the channel: bytes (from a `Buffer`/`Uint8Array`, copied once
-//! on send), a UTF-8 string, or a number. Anything else is a `TypeError`.
+//! on send), a UTF-8 string, or a number. Anything else is a `TypeError`; a message over
+//! [`MAX_MESSAGE_BYTES`] is a `RangeError`, refused before anything is copied (S22).
 
 use std::ffi::c_void;
 use std::ptr;
@@ -8,6 +9,10 @@ use napi::bindgen_prelude::{ToNapiValue, TypeName, ValidateNapiValue};
 use napi::{sys, ValueType};
 
 use crate::error::Fail;
+
+/// Largest message in bytes (a string counts its UTF-8 length). The same bound as the
+/// WebAssembly package, so a message that fits one fits the other.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 26;
 
 /// Payloads up to this size are copied into a fresh `Buffer` on receipt (cheaper than an
 /// external allocation with a finalizer); larger ones are handed to JS without a copy.
@@ -22,10 +27,41 @@ pub enum Message {
     Num(f64),
 }
 
+/// Checks a message size against [`MAX_MESSAGE_BYTES`] (a `RangeError` naming both).
+fn within_limit(len: usize) -> Result<(), Fail> {
+    funnelq_binding::limits::message_bytes(len, MAX_MESSAGE_BYTES)
+        .map(drop)
+        .map_err(|e| Fail::range_error(e.to_string()))
+}
+
+/// An empty buffer with room for `room` bytes, or a `RangeError` naming the size when
+/// the allocator refuses (never an abort).
+fn alloc(len: usize, room: usize) -> Result<Vec<u8>, Fail> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(room)
+        .map_err(|_| Fail::range_error(format!("message of {len} bytes cannot be allocated")))?;
+    Ok(v)
+}
+
 impl Message {
-    /// Reads a JS value. Numbers and strings are copied; a `Uint8Array` (so also a
-    /// `Buffer`) has its bytes copied once into a `Vec` the channel owns.
+    /// Reads a JS value: numbers are copied, strings are measured (UTF-8 length) and then
+    /// copied, a `Uint8Array` (so also a `Buffer`) has its bytes copied once into a `Vec`
+    /// the channel owns.
     pub fn from_js(env: sys::napi_env, value: sys::napi_value) -> Result<Message, Fail> {
+        Message::read(env, value, true).map(|m| m.expect("read with copy gives a message"))
+    }
+
+    /// Checks a JS value as [`Message::from_js`] does (type and size) without copying it.
+    pub fn check(env: sys::napi_env, value: sys::napi_value) -> Result<(), Fail> {
+        Message::read(env, value, false).map(drop)
+    }
+
+    /// The one reader: `Some(message)` if `copy`, `None` once checked otherwise.
+    fn read(
+        env: sys::napi_env,
+        value: sys::napi_value,
+        copy: bool,
+    ) -> Result<Option<Message>, Fail> {
         let mut ty = 0;
         // SAFETY: `env`/`value` are the live env and an argument of the current call.
         if unsafe { sys::napi_typeof(env, value, &mut ty) } != sys::Status::napi_ok {
@@ -34,14 +70,19 @@ impl Message {
         match ty {
             sys::ValueType::napi_string => {
                 let mut len = 0usize;
-                // SAFETY: a null buffer asks only for the UTF-8 length (excluding NUL).
+                // SAFETY: a null buffer asks only for the UTF-8 length (excluding NUL);
+                // nothing is copied.
                 let st = unsafe {
                     sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len)
                 };
                 if st != sys::Status::napi_ok {
                     return Err(Fail::type_error("cannot read the string message"));
                 }
-                let mut buf: Vec<u8> = Vec::with_capacity(len + 1);
+                within_limit(len)?;
+                if !copy {
+                    return Ok(None);
+                }
+                let mut buf = alloc(len, len + 1)?;
                 let mut written = 0usize;
                 // SAFETY: `buf` has room for `len + 1` bytes (text plus NUL); napi writes at
                 // most that many and reports the text length in `written`.
@@ -62,14 +103,14 @@ impl Message {
                 // Node-API produces valid UTF-8 (lone surrogates become U+FFFD); check anyway
                 // rather than trusting it with `from_utf8_unchecked`.
                 String::from_utf8(buf)
-                    .map(Message::Str)
+                    .map(|s| Some(Message::Str(s)))
                     .map_err(|_| Fail::type_error("string message is not valid UTF-8"))
             }
             sys::ValueType::napi_number => {
                 let mut n = 0f64;
                 // SAFETY: `value` is a number (checked above).
                 unsafe { sys::napi_get_value_double(env, value, &mut n) };
-                Ok(Message::Num(n))
+                Ok(Some(Message::Num(n)))
             }
             sys::ValueType::napi_object => {
                 let mut is_ta = false;
@@ -88,13 +129,21 @@ impl Message {
                         )
                     };
                     if st == sys::Status::napi_ok && kind == sys::TypedarrayType::uint8_array {
-                        if len == 0 || data.is_null() {
-                            return Ok(Message::Bytes(Vec::new()));
+                        // The size is checked before the copy is allocated.
+                        within_limit(len)?;
+                        if !copy {
+                            return Ok(None);
                         }
-                        // SAFETY: napi reports `data` as the first of `len` readable bytes of the
-                        // array's view (already offset); JS cannot run during this copy.
-                        let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, len) };
-                        return Ok(Message::Bytes(bytes.to_vec()));
+                        let mut v = alloc(len, len)?;
+                        if len > 0 && !data.is_null() {
+                            // SAFETY: napi reports `data` as the first of `len` readable bytes
+                            // of the array's view (already offset); JS cannot run during this
+                            // copy.
+                            let bytes =
+                                unsafe { std::slice::from_raw_parts(data as *const u8, len) };
+                            v.extend_from_slice(bytes);
+                        }
+                        return Ok(Some(Message::Bytes(v)));
                     }
                 }
                 Err(Fail::type_error(

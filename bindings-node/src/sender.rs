@@ -1,21 +1,26 @@
-//! `Sender`: any number of them, on any thread. Each JS `Sender` owns one core
-//! `Sender`; `clone()` makes another, `dispose()` (or garbage collection) drops it,
-//! and when the last one is gone the receiver sees end-of-stream after draining (S12).
+//! `Sender`: any number of them, on any thread. Each JS `Sender` owns one core `Sender`
+//! and one [`Lane`] (its calls complete in call order, S03); `clone()` makes another
+//! producer, `dispose()` (or garbage collection, or the teardown of its worker) drops it,
+//! and when the last one is gone the receiver sees end of stream after draining (S12).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use funnelq::{SendTimeoutError, TrySendError};
-use napi::bindgen_prelude::{Array, PromiseRaw, Unknown};
+use funnelq_binding::limits::MAX_BATCH;
+use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
-use crate::abort;
-use crate::error::{Code, Fail, OrThrow};
+use crate::args;
+use crate::error::{Fail, OrThrow};
+use crate::lane::{Lane, Ticket};
+use crate::live::Live;
 use crate::message::Message;
-use crate::options::{sync_timeout_of, timeout_of, TimeoutOptions};
-use crate::promise::{rejected, resolved, spawn, with_timeout};
-use crate::token::{self, Deposit};
-use crate::Live;
+use crate::options::{Options, SyncOptions};
+use crate::promise::{rejected, resolved, spawn, spawn_simple, with_timeout};
+use crate::teardown::{self, passed, slice_end, SLICE};
+use crate::token;
 
 type CoreSender = funnelq::Sender<Message>;
 
@@ -23,6 +28,7 @@ type CoreSender = funnelq::Sender<Message>;
 #[napi]
 pub struct Sender {
     tx: Option<Arc<CoreSender>>,
+    lane: Arc<Lane>,
     _live: Option<Live>,
 }
 
@@ -30,6 +36,7 @@ impl Sender {
     pub(crate) fn from_core(tx: CoreSender) -> Self {
         Sender {
             tx: Some(Arc::new(tx)),
+            lane: Arc::default(),
             _live: Some(Live::new()),
         }
     }
@@ -37,66 +44,89 @@ impl Sender {
     fn tx(&self) -> Result<&Arc<CoreSender>, Fail> {
         self.tx
             .as_ref()
-            .ok_or(Fail::new(Code::Invalid, "sender was disposed"))
+            .ok_or(Fail::disposed("sender was disposed"))
     }
-}
 
-fn to_messages(env: &Env, list: &Array) -> Result<Vec<Message>, Fail> {
-    let n = list.len();
-    let mut v = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let item: Unknown = list
-            .get(i)
-            .map_err(|_| Fail::type_error("cannot read the batch array"))?
-            .ok_or_else(|| Fail::type_error("batch array has a hole"))?;
-        v.push(Message::from_js(env.raw(), item.raw())?);
+    /// For a blocking call: waits (in slices) until every earlier call of this sender
+    /// has finished. `None` when none is in flight (the usual case).
+    fn wait_turn(&self, env: &Env, deadline: Option<Instant>) -> Result<Option<Ticket>, Fail> {
+        if self.lane.idle() {
+            return Ok(None);
+        }
+        let ticket = self.lane.ticket();
+        ticket.wait_turn(deadline, SLICE, || teardown::still_alive(env.raw()))?;
+        Ok(Some(ticket))
     }
-    Ok(v)
 }
 
 #[napi]
 impl Sender {
-    /// Sends one message. Resolves once it is enqueued (waiting off the event loop
-    /// while the channel is full). Rejects with `code: 'CLOSED'` if the channel is
-    /// closed (nothing enqueued), `'TIMEOUT'` after `options.timeout` ms, or an
-    /// `AbortError` (`'ABORT_ERR'`) when `options.signal` aborts (nothing enqueued
-    /// either way). A message of another type throws a `TypeError` (`'INVALID'`).
-    #[napi(ts_return_type = "Promise<void>")]
+    /// Sends one message. Resolves once it is enqueued, waiting off the event loop while
+    /// the channel is full; calls on one `Sender` complete in call order (S03). Rejects
+    /// with `code: 'CLOSED'` if the channel is closed, `'TIMEOUT'` after
+    /// `options.timeout` ms, or an `AbortError` (`'ABORT_ERR'`) when `options.signal`
+    /// aborts (nothing enqueued in each case). A bad message throws: a `TypeError`
+    /// (`'INVALID'`) for another type, a `RangeError` over `MAX_MESSAGE_BYTES`.
+    #[napi(
+        ts_args_type = "msg: MessageInput, options?: Options",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn send<'env>(
         &self,
         env: &'env Env,
-        #[napi(ts_arg_type = "MessageInput")] msg: Unknown,
-        options: Option<TimeoutOptions>,
+        msg: Unknown,
+        options: Option<Options>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
-        let timeout = timeout_of(options.as_ref()).or_throw(env)?;
-        let signal = options.as_ref().and_then(|o| o.signal.as_ref());
-        let tx = Arc::clone(self.tx().or_throw(env)?);
-        if let Some(p) = abort::already_aborted(env, signal)? {
+        let timeout = Options::timeout_of(options.as_ref()).or_throw(env)?;
+        let signal = Options::signal_of(options.as_ref());
+        if let Some(p) = signal
+            .map(|s| s.already_aborted(env))
+            .transpose()?
+            .flatten()
+        {
             return Ok(p);
         }
-        match tx.try_send(m) {
-            Ok(()) => resolved(env, ()),
-            Err(TrySendError::Full(m)) => abort::spawn(env, signal, async move {
-                with_timeout(timeout, async {
-                    tx.send_async(m).await.map_err(|_| Fail::closed())
-                })
-                .await
-            }),
-            Err(_) => rejected(env, Fail::closed()),
-        }
+        let tx = match self.tx() {
+            Ok(tx) => Arc::clone(tx),
+            Err(f) => return rejected(env, f),
+        };
+        let m = if self.lane.idle() {
+            match tx.try_send(m) {
+                Ok(()) => return resolved(env, ()),
+                Err(TrySendError::Full(m)) => m,
+                Err(_) => return rejected(env, Fail::closed()),
+            }
+        } else {
+            m
+        };
+        let ticket = self.lane.ticket();
+        spawn_simple(env, signal, async move {
+            with_timeout(timeout, async move {
+                ticket.turn().await;
+                let r = tx.send_async(m).await.map_err(|_| Fail::closed());
+                drop(ticket);
+                r
+            })
+            .await
+        })
     }
 
-    /// Never waits: `true` if enqueued, `false` if the channel is full (nothing
-    /// enqueued; cheap enough for hot loops). Throws `code: 'CLOSED'` when closed.
-    #[napi]
-    pub fn try_send(
-        &self,
-        env: &Env,
-        #[napi(ts_arg_type = "MessageInput")] msg: Unknown,
-    ) -> napi::Result<bool> {
+    /// Never waits: `true` if enqueued, `false` if the channel is full — or an earlier
+    /// Promise send of this `Sender` is still waiting, which this call must not overtake
+    /// (nothing enqueued). Throws `code: 'CLOSED'` when closed.
+    #[napi(ts_args_type = "msg: MessageInput")]
+    pub fn try_send(&self, env: &Env, msg: Unknown) -> napi::Result<bool> {
         let m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
-        match self.tx().or_throw(env)?.try_send(m) {
+        let tx = self.tx().or_throw(env)?;
+        if !self.lane.idle() {
+            return if tx.is_closed() {
+                Err(Fail::closed().throw(env))
+            } else {
+                Ok(false)
+            };
+        }
+        match tx.try_send(m) {
             Ok(()) => Ok(true),
             Err(TrySendError::Full(_)) => Ok(false),
             Err(_) => Err(Fail::closed().throw(env)),
@@ -105,102 +135,154 @@ impl Sender {
 
     /// Blocks the calling thread (meant for workers) while the channel is full.
     /// Throws `'CLOSED'` or, after `options.timeout` ms, `'TIMEOUT'` (nothing enqueued).
-    /// Takes no `options.signal` (a blocked thread cannot see an abort): a `TypeError`.
-    #[napi]
+    /// Returns early if the worker is terminated or the process exits (S21).
+    #[napi(ts_args_type = "msg: MessageInput, options?: SyncOptions")]
     pub fn send_sync(
         &self,
         env: &Env,
-        #[napi(ts_arg_type = "MessageInput")] msg: Unknown,
-        options: Option<TimeoutOptions>,
+        msg: Unknown,
+        options: Option<SyncOptions>,
     ) -> napi::Result<()> {
-        let m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
-        let timeout = sync_timeout_of(options.as_ref()).or_throw(env)?;
+        let mut m = Message::from_js(env.raw(), msg.raw()).or_throw(env)?;
+        let deadline = SyncOptions::deadline_of(options.as_ref()).or_throw(env)?;
         let tx = self.tx().or_throw(env)?;
-        let r = match timeout {
-            None => tx.send(m).map_err(|_| Fail::closed()),
-            Some(d) => tx.send_timeout(m, d).map_err(|e| match e {
-                SendTimeoutError::Timeout(_) => Fail::timeout(),
-                _ => Fail::closed(),
-            }),
+        let _turn = self.wait_turn(env, deadline).or_throw(env)?;
+        // The fast path first: no clock read when there is room.
+        m = match tx.try_send(m) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Full(m)) => m,
+            Err(_) => return Err(Fail::closed().throw(env)),
         };
-        r.or_throw(env)
+        loop {
+            match tx.send_deadline(m, slice_end(deadline)) {
+                Ok(()) => return Ok(()),
+                Err(SendTimeoutError::Timeout(back)) if !passed(deadline) => {
+                    teardown::still_alive(env.raw()).or_throw(env)?;
+                    m = back;
+                }
+                Err(SendTimeoutError::Timeout(_)) => return Err(Fail::timeout().throw(env)),
+                Err(_) => return Err(Fail::closed().throw(env)),
+            }
+        }
     }
 
     /// Never waits: enqueues the longest prefix of `msgs` that fits now, in order, and
-    /// returns how many went in (0 if full). Every element is type-checked first, so a
-    /// bad element throws a `TypeError` with nothing enqueued. Throws `'CLOSED'`.
-    #[napi]
-    pub fn try_send_batch(
-        &self,
-        env: &Env,
-        #[napi(ts_arg_type = "Array<MessageInput>")] msgs: Array,
-    ) -> napi::Result<u32> {
-        let mut v = to_messages(env, &msgs).or_throw(env)?;
-        match self.tx().or_throw(env)?.try_send_batch(&mut v) {
+    /// returns how many went in (0 if full, or if an earlier Promise send of this
+    /// `Sender` still waits). Every element is checked first, so a bad one throws with
+    /// nothing enqueued; a batch over `MAX_BATCH` is a `RangeError`. Throws `'CLOSED'`.
+    #[napi(ts_args_type = "msgs: MessageInput[]")]
+    pub fn try_send_batch(&self, env: &Env, msgs: Unknown) -> napi::Result<u32> {
+        let tx = self.tx().or_throw(env)?;
+        // At most `capacity` can go in: only those are copied, the rest only checked.
+        let copy_max = if self.lane.idle() { tx.capacity() } else { 0 };
+        let mut v = args::batch(env, &msgs, copy_max).or_throw(env)?;
+        if v.is_empty() {
+            return if tx.is_closed() {
+                Err(Fail::closed().throw(env))
+            } else {
+                Ok(0)
+            };
+        }
+        match tx.try_send_batch(&mut v) {
             Ok(n) => Ok(n as u32),
             Err(TrySendError::Full(())) => Ok(0),
             Err(_) => Err(Fail::closed().throw(env)),
         }
     }
 
-    /// Blocking batch send (workers): enqueues all of `msgs` in order, waiting for room.
-    /// Throws `'CLOSED'` if the channel closes first (a prefix may have gone in).
-    #[napi]
+    /// Blocking batch send (workers): enqueues all of `msgs` in order, waiting for room,
+    /// and returns how many (all). Throws `'CLOSED'` if the channel closes first or
+    /// `'TIMEOUT'` after `options.timeout` ms; `err.sent` then says how many went in
+    /// first (a prefix, S18).
+    #[napi(ts_args_type = "msgs: MessageInput[], options?: SyncOptions")]
     pub fn send_batch_sync(
         &self,
         env: &Env,
-        #[napi(ts_arg_type = "Array<MessageInput>")] msgs: Array,
+        msgs: Unknown,
+        options: Option<SyncOptions>,
     ) -> napi::Result<u32> {
-        let mut v = to_messages(env, &msgs).or_throw(env)?;
+        let mut v = args::batch(env, &msgs, MAX_BATCH).or_throw(env)?;
+        let deadline = SyncOptions::deadline_of(options.as_ref()).or_throw(env)?;
         let tx = self.tx().or_throw(env)?;
-        tx.send_batch(&mut v)
-            .map(|n| n as u32)
-            .map_err(|_| Fail::closed())
-            .or_throw(env)
+        let total = v.len();
+        let _turn = self.wait_turn(env, deadline).or_throw(env)?;
+        // The fast path first: no clock read when everything fits.
+        match tx.try_send_batch(&mut v) {
+            Ok(_) if v.is_empty() => return Ok(total as u32),
+            Ok(_) | Err(TrySendError::Full(())) => {}
+            Err(_) => return Err(Fail::closed().with_sent(0).throw(env)),
+        }
+        loop {
+            let fail = match tx.send_batch_deadline(&mut v, slice_end(deadline)) {
+                Ok(_) => return Ok(total as u32),
+                Err(SendTimeoutError::Timeout(())) if !passed(deadline) => {
+                    match teardown::still_alive(env.raw()) {
+                        Ok(()) => continue,
+                        Err(f) => f,
+                    }
+                }
+                Err(SendTimeoutError::Timeout(())) => Fail::timeout(),
+                Err(_) => Fail::closed(),
+            };
+            return Err(fail.with_sent(total - v.len()).throw(env));
+        }
     }
 
     /// Promise batch send: enqueues all of `msgs` in order, waiting off the event loop
-    /// for room. Resolves with the count; rejects `'CLOSED'` if the channel closes first.
-    #[napi(ts_return_type = "Promise<number>")]
+    /// for room, and resolves with how many (all). Rejects `'CLOSED'`, `'TIMEOUT'` or an
+    /// `AbortError` if that comes first; `err.sent` then says how many went in first.
+    #[napi(
+        ts_args_type = "msgs: MessageInput[], options?: Options",
+        ts_return_type = "Promise<number>"
+    )]
     pub fn send_batch<'env>(
         &self,
         env: &'env Env,
-        #[napi(ts_arg_type = "Array<MessageInput>")] msgs: Array,
+        msgs: Unknown,
+        options: Option<Options>,
     ) -> napi::Result<PromiseRaw<'env, u32>> {
-        let mut v = to_messages(env, &msgs).or_throw(env)?;
-        let tx = Arc::clone(self.tx().or_throw(env)?);
-        let total = v.len() as u32;
-        match tx.try_send_batch(&mut v) {
-            Ok(_) if v.is_empty() => return resolved(env, total),
-            Ok(_) | Err(TrySendError::Full(())) => {}
-            Err(_) => return rejected(env, Fail::closed()),
+        let mut v = args::batch(env, &msgs, MAX_BATCH).or_throw(env)?;
+        let timeout = Options::timeout_of(options.as_ref()).or_throw(env)?;
+        let signal = Options::signal_of(options.as_ref());
+        if let Some(p) = signal
+            .map(|s| s.already_aborted(env))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(p);
         }
-        spawn(env, async move {
-            // Chunks bound the cost of taking items off the front of a Vec.
-            let chunk_len = tx.capacity().clamp(1, 1024);
-            let mut rest = v.into_iter();
-            loop {
-                let mut chunk: Vec<Message> = rest.by_ref().take(chunk_len).collect();
-                if chunk.is_empty() {
-                    return Ok(total);
-                }
-                while !chunk.is_empty() {
-                    match tx.try_send_batch(&mut chunk) {
-                        Ok(_) => {}
-                        Err(TrySendError::Full(())) => {
-                            // Wait (off the event loop) for room for the next one, in order.
-                            let m = chunk.remove(0);
-                            tx.send_async(m).await.map_err(|_| Fail::closed())?;
-                        }
-                        Err(_) => return Err(Fail::closed()),
-                    }
-                }
+        let tx = match self.tx() {
+            Ok(tx) => Arc::clone(tx),
+            Err(f) => return rejected(env, f),
+        };
+        let total = v.len();
+        if self.lane.idle() {
+            match tx.try_send_batch(&mut v) {
+                Ok(_) if v.is_empty() => return resolved(env, total as u32),
+                Ok(_) | Err(TrySendError::Full(())) => {}
+                Err(_) => return rejected(env, Fail::closed().with_sent(0)),
             }
+        }
+        let ticket = self.lane.ticket();
+        spawn(env, signal, move |stops| async move {
+            let r = {
+                let send = async {
+                    ticket.turn().await;
+                    tx.send_batch_async(&mut v)
+                        .await
+                        .map_err(|_| Fail::closed())
+                };
+                stops.run(with_timeout(timeout, send)).await
+            };
+            drop(ticket);
+            let sent = total - v.len();
+            r.map(|_| total as u32).map_err(|f| f.with_sent(sent))
         })
     }
 
-    /// Another sender on the same channel (keeps the channel open until it too is
-    /// disposed or collected).
+    /// Another sender on the same channel (another producer: its calls are ordered
+    /// among themselves, not with this one's). Keeps the channel open until it too is
+    /// disposed or collected.
     #[napi]
     pub fn clone(&self, env: &Env) -> napi::Result<Sender> {
         let tx = self.tx().or_throw(env)?;
@@ -208,18 +290,25 @@ impl Sender {
     }
 
     /// Closes the channel for everyone: sends fail with `'CLOSED'`, the receiver drains
-    /// what is queued, then sees end-of-stream. Idempotent; `true` if this call closed it.
+    /// what is queued, then sees end of stream. Idempotent; `true` if this call closed it.
     #[napi]
     pub fn close(&self, env: &Env) -> napi::Result<bool> {
         Ok(self.tx().or_throw(env)?.close())
     }
 
-    /// Drops this handle now instead of at garbage collection. When every sender is
-    /// gone the receiver sees end-of-stream after draining. Idempotent.
+    /// Drops this handle now instead of at garbage collection (Promise sends still
+    /// pending keep their own reference until they settle). When every sender is gone
+    /// the receiver sees end of stream after draining. Idempotent.
     #[napi]
     pub fn dispose(&mut self) {
         self.tx = None;
         self._live = None;
+    }
+
+    /// The same as `dispose()`, for `using tx = …`.
+    #[napi(well_known_symbol = "dispose")]
+    pub fn symbol_dispose(&mut self) {
+        self.dispose();
     }
 
     /// A share token (a string) for a `worker_thread`: it holds a new sender for the
@@ -228,17 +317,17 @@ impl Sender {
     #[napi]
     pub fn share(&self, env: &Env) -> napi::Result<String> {
         let tx = self.tx().or_throw(env)?;
-        Ok(token::deposit(Deposit::Sender(CoreSender::clone(tx))))
+        Ok(token::deposit_sender(CoreSender::clone(tx)))
     }
 
-    /// Redeems a token made by `Sender#share()` (once). A token that is unknown,
-    /// already redeemed, for a receiver, or forged throws `code: 'INVALID'`.
-    #[napi(factory)]
-    pub fn from_token(env: &Env, token: String) -> napi::Result<Self> {
-        match token::redeem(&token, 's').or_throw(env)? {
-            Deposit::Sender(tx) => Ok(Sender::from_core(tx)),
-            Deposit::Receiver(_) => unreachable!("redeem checks the kind"),
-        }
+    /// Redeems a token made by `Sender#share()` (once). A token that is unknown, already
+    /// redeemed, for a receiver, or forged throws `code: 'INVALID'` (a `TypeError` if it
+    /// is not a string).
+    #[napi(factory, ts_args_type = "token: string")]
+    pub fn from_token(env: &Env, token: Unknown) -> napi::Result<Self> {
+        let token = args::token(env, &token).or_throw(env)?;
+        let tx = token::redeem_sender(&token).or_throw(env)?;
+        Ok(Sender::from_core(tx))
     }
 
     /// Messages queued now (a snapshot).
