@@ -3,10 +3,11 @@
 // Run: node demo.js   (after `npm install && npm run build` in ../../bindings-node)
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
-const { channel } = require(process.env.FUNNELQ_PACKAGE || '../../bindings-node')
+const { channel, MAX_CAPACITY, MAX_MESSAGE_BYTES, MAX_BATCH } = require(process.env.FUNNELQ_PACKAGE || '../../bindings-node')
 
 async function basics() {
   const [tx, rx] = channel(2)
+  console.log(`limits: MAX_CAPACITY ${MAX_CAPACITY}, MAX_MESSAGE_BYTES ${MAX_MESSAGE_BYTES}, MAX_BATCH ${MAX_BATCH}`)
   await tx.send('a') // resolves once enqueued
   await tx.send('b')
   if (!tx.trySend('c')) {
@@ -45,7 +46,7 @@ async function producers(P, N) {
     const w = new Worker(path.join(__dirname, 'producer.js'), { workerData: { token: tx.share(), id, count: N } })
     workers.push(new Promise((resolve, reject) => w.on('error', reject).on('exit', resolve)))
   }
-  tx.dispose() // workers hold the only senders: end-of-stream once all are done
+  tx[Symbol.dispose]() // what `using tx = …` does at the end of its block: workers hold the only senders now
   const next = new Array(P).fill(0)
   const t0 = performance.now()
   let received = 0
