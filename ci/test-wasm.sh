@@ -18,5 +18,5 @@ wasm/node_modules/.bin/tsc -p wasm/test/types
 timeout 300 node --test --test-timeout=120000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$results/wasm-node.xml" wasm/test/*.test.mjs
-timeout 180 node wasm/browser-test/run.mjs | tee "$results/wasm-chromium.log"
+timeout 240 node wasm/browser-test/run.mjs | tee "$results/wasm-chromium.log"
 timeout 120 node examples/browser/smoke.mjs

@@ -1,5 +1,5 @@
 // The page: creates the shared module + memory once, a channel, N producer workers,
-// and consumes on the main thread with the async forms (the main thread may not block).
+// and consumes on the main thread with the Promise forms (the main thread may not block).
 // In your app: import { init, channel } from 'funnelq-wasm';
 import { channel, init } from '../../wasm/pkg/index.js';
 
@@ -18,21 +18,13 @@ async function run({ producers, count, capacity, slow }) {
 
   // try_send hitting Full, then recv.
   let filled = 0;
-  for (;;) {
-    try {
-      tx.trySend(`warm-up ${filled}`);
-      filled++;
-    } catch (e) {
-      if (e.code !== 'FULL') throw e;
-      log(`trySend: ${filled} sent, then err.code === '${e.code}' (capacity ${tx.capacity()})`);
-      break;
-    }
-  }
+  while (tx.trySend(`warm-up ${filled}`)) filled++;
+  log(`trySend: ${filled} sent, then false: full (capacity ${tx.capacity})`);
   log(`recv: '${rx.tryRecv()}' … draining ${filled - 1} more`);
   rx.tryRecvBatch(filled);
 
   // Producers: each worker gets the shared module + memory and a sender token.
-  const stats = new Int32Array(new SharedArrayBuffer(4)); // [trySend FULL hits]
+  const stats = new Int32Array(new SharedArrayBuffer(4)); // [trySend full hits]
   const done = [];
   for (let id = 0; id < producers; id++) {
     const w = new Worker(new URL('./producer.js', import.meta.url), { type: 'module' });
@@ -40,7 +32,7 @@ async function run({ producers, count, capacity, slow }) {
       w.onmessage = ({ data }) => (data.error ? fail(new Error(data.error)) : ok(data));
       w.onerror = (e) => fail(new Error(e.message));
     }));
-    w.postMessage({ shared, token: tx.token(), id, count, stats: stats.buffer });
+    w.postMessage({ shared, token: tx.share(), id, count, stats: stats.buffer });
   }
   const allSent = Promise.all(done).then((r) => {
     log(`producers done: ${r.map((x) => x.sent).join(' + ')} sent; closing the channel`);
@@ -58,7 +50,7 @@ async function run({ producers, count, capacity, slow }) {
     const now = performance.now();
     $('received').textContent = received.toLocaleString();
     $('rate').textContent = `${Math.round(((received - lastN) / (now - lastT)) * 1000).toLocaleString()} msg/s`;
-    const len = tx.len();
+    const len = tx.len;
     $('len').textContent = `${len} / ${capacity}`;
     $('fill').style.width = `${(len / capacity) * 100}%`;
     $('full').textContent = Atomics.load(stats, 0).toLocaleString();
@@ -69,7 +61,7 @@ async function run({ producers, count, capacity, slow }) {
     for (;;) {
       let batch;
       try {
-        batch = await rx.recvBatchAsync(256);
+        batch = await rx.recvBatch(256);
       } catch (e) {
         if (e.code !== 'CLOSED') throw e;
         break;
@@ -94,9 +86,9 @@ async function run({ producers, count, capacity, slow }) {
   $('full').textContent = Atomics.load(stats, 0).toLocaleString();
   log(`end-of-stream: received ${received} of ${producers * count} in ${ms.toFixed(0)} ms = ${rate} msg/s; ` +
     `per-producer order ${outOfOrder === 0 ? 'kept' : `BROKEN x${outOfOrder}`}; ` +
-    `trySend hit FULL ${Atomics.load(stats, 0)} times`);
-  tx.free();
-  rx.free();
+    `trySend found the channel full ${Atomics.load(stats, 0)} times`);
+  tx.dispose();
+  rx.dispose();
   return { received, expected: producers * count, outOfOrder, rate, fullHits: Atomics.load(stats, 0) };
 }
 

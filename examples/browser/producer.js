@@ -1,6 +1,6 @@
 // A producer worker: joins the page's module + memory, redeems its sender token,
 // sends `count` messages "id:i" (trySend first, to count backpressure; then the
-// blocking send, which a worker may use), frees the sender and ends.
+// blocking sendSync, which a worker may use), disposes of the sender and ends.
 import { exitWorker, initWorker, Sender } from '../../wasm/pkg/index.js';
 
 self.onmessage = ({ data }) => {
@@ -13,16 +13,13 @@ self.onmessage = ({ data }) => {
     let sent = 0;
     for (let i = 0; i < count; i++) {
       const m = `${id}:${i}`;
-      try {
-        tx.trySend(m);
-      } catch (e) {
-        if (e.code !== 'FULL') throw e;
+      if (!tx.trySend(m)) {
         Atomics.add(stats, 0, 1);
-        tx.send(m); // waits for room (memory.atomic.wait32)
+        tx.sendSync(m); // waits for room (memory.atomic.wait32)
       }
       sent++;
     }
-    tx.free();
+    tx.dispose();
     reply = { sent };
   } catch (e) {
     reply = { error: `${e.code ?? ''} ${e.message}` };

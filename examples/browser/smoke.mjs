@@ -22,7 +22,7 @@ try {
     await page.waitForFunction(() => window.__demo !== undefined, undefined, { timeout: 30_000 });
     const r = await page.evaluate(() => window.__demo, undefined, { timeout: 60_000 });
     if (r.received !== r.expected || r.outOfOrder !== 0) throw new Error(`bad summary ${JSON.stringify(r)}`);
-    console.log(`ok demo ?${query}: ${r.received} messages, ${r.rate} msg/s, trySend FULL ${r.fullHits} times`);
+    console.log(`ok demo ?${query}: ${r.received} messages, ${r.rate} msg/s, trySend full ${r.fullHits} times`);
   }
   ok = true;
 } catch (e) {

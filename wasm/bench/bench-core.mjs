@@ -19,7 +19,7 @@ export const NATIVE = 'postMessage';
 const BATCH = 64;
 export const IMPLS = [
   { name: 'funnelq send', role: 'funnelq', batch: 0 },
-  { name: `funnelq sendBatch(${BATCH})`, role: 'funnelq', batch: BATCH },
+  { name: `funnelq sendBatchSync(${BATCH})`, role: 'funnelq', batch: BATCH },
   { name: NATIVE, role: 'native' },
 ];
 const CAPACITY = 1024;
@@ -80,14 +80,14 @@ async function timed(go, runs, consumer) {
 function runFunnelq(env, pool, P, total, size, batch) {
   const [tx, rx] = env.channel(CAPACITY);
   const go = new SharedArrayBuffer(4);
-  const consumer = pool[0].run('fqConsume', { shared: env.shared, token: rx.token(), go });
+  const consumer = pool[0].run('fqConsume', { shared: env.shared, token: rx.share(), go });
   const ps = [];
   for (let p = 0; p < P; p++) {
-    const args = { shared: env.shared, token: tx.token(), p, n: total / P, size, go, batch };
+    const args = { shared: env.shared, token: tx.share(), p, n: total / P, size, go, batch };
     ps.push(pool[p + 1].run('fqProduce', args));
   }
   // Only the producers' clones may keep the channel open, so it closes when they finish.
-  tx.free();
+  tx.dispose();
   return timed(go, [consumer, ...ps], consumer);
 }
 

@@ -38,12 +38,12 @@ const roles = {
       for (let i = 0; i < n; i += batch) {
         const msgs = [];
         for (let j = i; j < Math.min(n, i + batch); j++) msgs.push(makeMsg(p, j, size));
-        tx.sendBatch(msgs);
+        tx.sendBatchSync(msgs);
       }
     } else {
-      for (let i = 0; i < n; i++) tx.send(makeMsg(p, i, size));
+      for (let i = 0; i < n; i++) tx.sendSync(makeMsg(p, i, size));
     }
-    tx.free();
+    tx.dispose();
     return { sent: n };
   },
   fqConsume({ shared, token, go }) {
@@ -56,7 +56,7 @@ const roles = {
     for (;;) {
       let batch;
       try {
-        batch = rx.recvBatch(256);
+        batch = rx.recvBatchSync(256);
       } catch (e) {
         if (e.code === 'CLOSED') break;
         throw e;
@@ -64,7 +64,7 @@ const roles = {
       n += batch.length;
       for (const m of batch) bytes += m.length;
     }
-    rx.free();
+    rx.dispose();
     return { received: n, bytes };
   },
   pmProduce({ port, p, n, size, go }) {

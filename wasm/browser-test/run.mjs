@@ -8,7 +8,7 @@ import { serve } from '../../examples/browser/serve.mjs';
 
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // The whole page run must end well inside CI's budget; a hang is reported, not waited out.
-const RUN_DEADLINE_MS = Number(process.env.FUNNELQ_BROWSER_DEADLINE_MS ?? 100_000);
+const RUN_DEADLINE_MS = Number(process.env.FUNNELQ_BROWSER_DEADLINE_MS ?? 170_000);
 const only = process.argv[2];
 
 /** `p`'s value, or null once `ms` pass first. */

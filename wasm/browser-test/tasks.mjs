@@ -24,10 +24,10 @@ export function sendBatchOne({ token, msgs, started }) {
   if (started) Atomics.add(new Int32Array(started), 0, 1);
   const t0 = performance.now();
   try {
-    const r = outcomeOf(() => tx.sendBatch(msgs));
+    const r = outcomeOf(() => tx.sendBatchSync(msgs));
     return { ...r, ms: performance.now() - t0 };
   } finally {
-    tx.free();
+    tx.dispose();
   }
 }
 
@@ -36,10 +36,10 @@ export function delayedSend({ token, msgs, delayMs }) {
   const tx = Sender.fromToken(token);
   try {
     sleepBlocking(delayMs);
-    for (const m of msgs) tx.send(m);
+    for (const m of msgs) tx.sendSync(m);
     return { sent: msgs.length };
   } finally {
-    tx.free();
+    tx.dispose();
   }
 }
 
@@ -51,18 +51,18 @@ export function badTimeouts({ txToken, rxToken }) {
   try {
     for (const t of [-1, Number.NaN, -Infinity]) {
       for (const [what, fn] of [
-        ['send', () => tx.send('x', t)],
-        ['recv', () => rx.recv(t)],
-        ['recvBatch', () => rx.recvBatch(2, t)],
+        ['send', () => tx.sendSync('x', { timeout: t })],
+        ['recv', () => rx.recvSync({ timeout: t })],
+        ['recvBatch', () => rx.recvBatchSync(2, { timeout: t })],
       ]) {
         const r = outcomeOf(fn);
         out.push({ what, timeout: String(t), outcome: r.outcome, name: r.name });
       }
     }
-    return { results: out, len: rx.len() };
+    return { results: out, len: rx.len };
   } finally {
-    tx.free();
-    rx.free();
+    tx.dispose();
+    rx.dispose();
   }
 }
 
@@ -75,7 +75,7 @@ export function iterateSync({ token }) {
     // The iterator stopped at end-of-stream, which keeps being reported.
     return { got, after: outcomeOf(() => rx.tryRecv()).outcome };
   } finally {
-    rx.free();
+    rx.dispose();
   }
 }
 
@@ -85,6 +85,6 @@ export function closeFrom({ token, kind }) {
   try {
     return { closed: h.close() };
   } finally {
-    h.free();
+    h.dispose();
   }
 }

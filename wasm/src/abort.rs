@@ -1,12 +1,17 @@
-//! The last argument of the async forms, and what ends their wait early.
+//! What ends the wait of a Promise form early, and what bounds it (S21).
 //!
-//! `sendAsync(msg, options?)`, `recvAsync(options?)` and `recvBatchAsync(max, options?)`
-//! take a timeout in milliseconds (as before) or `{ timeout?, signal? }`, where `signal`
-//! is an `AbortSignal`: aborting it rejects the Promise with an `AbortError`
-//! (`code: 'ABORT_ERR'`, `cause` = `signal.reason`), as the web platform's own APIs do.
-//! Either way the future drops the core's `SendFuture`/`RecvFuture`, which enqueues
-//! nothing / loses nothing (the core's cancel safety, S16). An outcome that is ready
-//! when the stop comes still wins: the operation is polled first.
+//! The Promise forms take `{ timeout?, signal? }` ([`crate::options`]); aborting
+//! `signal` rejects with an `AbortError` (`code: 'ABORT_ERR'`, `cause` =
+//! `signal.reason`), as the web platform's own APIs do. Either way the future drops
+//! the core's `SendFuture`/`RecvFuture`, which enqueues nothing / loses nothing (the
+//! core's cancel safety, S16). An outcome that is ready when the stop comes still
+//! wins: the operation is polled first.
+//!
+//! Bounded wake-ups (S21): a web worker terminated while it waited leaves its
+//! waiter record in the channel, and the wake-up for the next free slot or message
+//! can land on it. So a pending Promise form does not rely on its wake-up alone: it
+//! polls the channel again every [`SLICE`] at most, as the blocking forms do in the
+//! core, and proceeds within that bound beside a free slot or a queued message.
 
 use core::cell::{Cell, RefCell};
 use core::future::{poll_fn, Future};
@@ -19,78 +24,13 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::env;
 use crate::error::{self, Code};
+use crate::options;
 use crate::timer::Timer;
 
-#[wasm_bindgen(typescript_custom_section)]
-const ASYNC_OPTIONS: &'static str = r#"
-/** The last argument of the async forms (or just a timeout in milliseconds). */
-export interface AsyncOptions {
-  /** Give up after this many milliseconds (`TIMEOUT`); `Infinity` or absent: no bound. */
-  timeout?: number;
-  /** Aborting it rejects with an `AbortError` (`code: 'ABORT_ERR'`, `cause`: `signal.reason`). */
-  signal?: AbortSignal;
-}
-"#;
-
-/// The parsed options of one async call.
-struct WaitOptions {
-    timeout: Option<Duration>,
-    signal: Option<JsValue>,
-}
-
-/// Parses `options`: `undefined`/`null`, a number of milliseconds, or
-/// `{ timeout?, signal? }`. Anything else is a `TypeError` (`INVALID`).
-fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
-    let none = || {
-        Ok(WaitOptions {
-            timeout: None,
-            signal: None,
-        })
-    };
-    if options.is_undefined() || options.is_null() {
-        return none();
-    }
-    if let Some(ms) = options.as_f64() {
-        return Ok(WaitOptions {
-            timeout: env::timeout(Some(ms))?,
-            signal: None,
-        });
-    }
-    if !options.is_object() || options.is_function() {
-        return Err(error::type_error(
-            "options must be a timeout in milliseconds or { timeout?, signal? }",
-        ));
-    }
-    let field = |name: &str| Reflect::get(options, &name.into());
-    let timeout = field("timeout")?;
-    let timeout = if timeout.is_undefined() || timeout.is_null() {
-        None
-    } else if let Some(ms) = timeout.as_f64() {
-        env::timeout(Some(ms))?
-    } else {
-        return Err(error::type_error(
-            "options.timeout must be a number of milliseconds",
-        ));
-    };
-    let signal = field("signal")?;
-    let signal = if signal.is_undefined() {
-        None
-    } else if is_abort_signal(&signal) {
-        Some(signal)
-    } else {
-        return Err(error::type_error("options.signal must be an AbortSignal"));
-    };
-    Ok(WaitOptions { timeout, signal })
-}
-
-/// An object with a boolean `aborted` and an `addEventListener` method.
-fn is_abort_signal(v: &JsValue) -> bool {
-    v.is_object()
-        && Reflect::get(v, &"aborted".into()).is_ok_and(|a| a.as_bool().is_some())
-        && Reflect::get(v, &"addEventListener".into()).is_ok_and(|f| f.is_function())
-}
+/// The longest a pending Promise form waits without polling the channel again
+/// (S21: the bound on a wake-up lost to a terminated worker's waiter record).
+pub(crate) const SLICE: Duration = Duration::from_millis(20);
 
 /// The rejection for an abort: an `Error` named `AbortError`, `code: 'ABORT_ERR'`,
 /// `cause` = `signal.reason`.
@@ -148,18 +88,29 @@ fn call_method(target: &JsValue, method: &str, listener: &JsValue) -> Result<JsV
     f.call2(target, &"abort".into(), listener)
 }
 
-/// What ends an async wait early: its timeout, its signal, or neither.
+/// What ends an async wait early (its timeout, its signal) and what bounds it
+/// (the slice, see the module docs).
 pub(crate) struct Stop {
     timer: Option<Timer>,
     listener: Option<Listener>,
+    slice: RefCell<Option<Timer>>,
 }
 
 impl Stop {
-    /// Parses an async form's last argument (see [`wait_options`]), arms the timeout and
-    /// listens on the signal. A signal that is already aborted is the call's rejection,
-    /// before anything is enqueued or taken.
-    pub(crate) fn start(options: Option<JsValue>) -> Result<Stop, JsValue> {
-        let options = wait_options(&options.unwrap_or(JsValue::UNDEFINED))?;
+    /// The rejection if `options.signal` is already aborted: a call checks it
+    /// before anything is enqueued or taken, even when it could complete at once.
+    pub(crate) fn already_aborted(options: &options::Parsed) -> Option<JsValue> {
+        let signal = options.signal.as_ref()?;
+        Reflect::get(signal, &"aborted".into())
+            .ok()?
+            .is_truthy()
+            .then(|| abort_error(signal))
+    }
+
+    /// Arms the timeout and listens on the signal of parsed options
+    /// ([`options::promise`]). A signal that is already aborted is the call's
+    /// rejection, before anything is enqueued or taken.
+    pub(crate) fn start(options: options::Parsed) -> Result<Stop, JsValue> {
         let listener = match options.signal {
             Some(signal) if Reflect::get(&signal, &"aborted".into())?.is_truthy() => {
                 return Err(abort_error(&signal));
@@ -170,6 +121,7 @@ impl Stop {
         Ok(Stop {
             timer: options.timeout.map(Timer::start),
             listener,
+            slice: RefCell::new(None),
         })
     }
 
@@ -191,8 +143,15 @@ impl Stop {
     }
 
     /// The rejection once the timeout passed or the signal aborted; until then,
-    /// wakes `cx` when either happens.
+    /// wakes `cx` when either happens, or when the slice ends (the caller then
+    /// polls the channel again).
     fn poll(&self, cx: &Context<'_>) -> Option<JsValue> {
+        let mut slice = self.slice.borrow_mut();
+        if slice.as_ref().is_none_or(|t| t.poll_fired(cx)) {
+            let t = Timer::start_unref(SLICE);
+            t.poll_fired(cx); // registers the waker
+            *slice = Some(t);
+        }
         if let Some(t) = &self.timer {
             if t.poll_fired(cx) {
                 return Some(error::timeout());

@@ -1,15 +1,16 @@
-//! Free functions of the JS API.
+//! Free functions of the JS API (the rest of the surface is in `npm/index.js`).
 
-use js_sys::Array;
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use crate::error;
 use crate::limits;
-use crate::{env, registry, Receiver, Sender};
+use crate::{env, owners, tokens, Receiver, Sender};
 
-/// Creates a channel of exactly `capacity` slots (1..=1048576) and returns
-/// `[sender, receiver]`. Throws a `RangeError` (`err.code === 'INVALID'`) naming
-/// the bound for any other capacity.
+/// Creates a channel of exactly `capacity` slots (a whole number in
+/// `1..=MAX_CAPACITY`) and returns `[sender, receiver]`. Throws `INVALID`: a
+/// `TypeError` for a non-number, a `RangeError` out of range or when the ring does
+/// not fit in the free wasm memory.
 #[wasm_bindgen(unchecked_return_type = "[Sender, Receiver]")]
 pub fn channel(
     #[wasm_bindgen(unchecked_param_type = "number")] capacity: JsValue,
@@ -39,27 +40,86 @@ pub fn set_can_block_for_testing(can_block: bool) {
     env::set_can_block(can_block);
 }
 
-/// Discards an unredeemed token (its sender clone or receiver is dropped);
-/// `false` if the token is not, or no longer, valid.
-#[wasm_bindgen(js_name = dropToken)]
-pub fn drop_token(#[wasm_bindgen(unchecked_param_type = "string")] token: JsValue) -> bool {
-    registry::discard(&token)
+/// Drops an unredeemed token's handle (a worker that never started): a sender
+/// stops counting (S12), a receiver closes the channel (S13). `false` if the
+/// token is not, or no longer, pending. A non-string is a `TypeError`.
+#[wasm_bindgen(js_name = revokeToken)]
+pub fn revoke_token(
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+) -> Result<bool, JsValue> {
+    tokens::revoke(&token)
 }
 
-/// How many tokens are waiting to be redeemed in this memory (for leak checks).
+/// How many share tokens wait to be redeemed in this memory (for leak checks).
 #[wasm_bindgen(js_name = pendingTokens)]
 pub fn pending_tokens() -> usize {
-    registry::pending()
+    tokens::pending()
 }
 
-/// Largest capacity `channel()` accepts.
-#[wasm_bindgen(js_name = maxCapacity)]
-pub fn max_capacity() -> usize {
-    limits::MAX_CAPACITY
+/// This thread's id in the memory (what `releaseWorker()` takes).
+#[wasm_bindgen(js_name = workerId)]
+pub fn worker_id() -> u32 {
+    owners::thread_id()
 }
 
-/// Largest message in bytes.
-#[wasm_bindgen(js_name = maxMessageBytes)]
-pub fn max_message_bytes() -> usize {
-    limits::MAX_MESSAGE_BYTES
+/// The limits, for `index.js` to check its constants against the module.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __limits)]
+pub fn limits_object() -> Object {
+    let o = Object::new();
+    for (k, v) in [
+        ("MAX_CAPACITY", limits::MAX_CAPACITY),
+        ("MAX_MESSAGE_BYTES", limits::MAX_MESSAGE_BYTES),
+        ("MAX_BATCH", limits::MAX_BATCH),
+    ] {
+        error::set(&o, k, &(v as f64).into());
+    }
+    o
+}
+
+/// A random id of this memory, for the workers' lifetime lock names.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __memoryDomain)]
+pub fn memory_domain() -> u32 {
+    owners::memory_domain()
+}
+
+/// Records that this worker holds its lifetime lock (`index.js`, `initWorker`).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __workerLocked)]
+pub fn worker_locked() {
+    owners::mark_locked();
+}
+
+/// `[known, holds its lifetime lock, Date.now() when it registered]` of a worker id.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __workerState)]
+pub fn worker_state(id: u32) -> Array {
+    let (known, locked, started) = owners::thread_state(id);
+    Array::of3(&known.into(), &locked.into(), &started.into())
+}
+
+/// Step 1 of `releaseWorker` (`index.js`): worker `id`'s calls refuse from now on.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __releaseBegin)]
+pub fn release_begin(id: u32) -> Result<(), JsValue> {
+    owners::release_begin(id).map_err(error::invalid)
+}
+
+/// Step 2: how many calls worker `id` still has in progress.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __workerBusy)]
+pub fn worker_busy(id: u32) -> u32 {
+    owners::busy(id)
+}
+
+/// Step 3: drops every handle worker `id` still holds; how many.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __releaseWorker)]
+pub fn release_worker(id: u32) -> Result<usize, JsValue> {
+    // SAFETY: only `releaseWorker` in index.js calls this: after the worker has
+    // stopped (its lifetime lock was free, or the caller's documented contract),
+    // after step 1, and once step 2 reads 0 or a grace period passed (a call
+    // that never ends: the worker died inside it).
+    unsafe { owners::release_thread(id) }.map_err(error::invalid)
 }

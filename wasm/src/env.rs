@@ -2,12 +2,11 @@
 
 use core::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
 use wasm_bindgen::prelude::*;
 
-use crate::error::{self, Code};
+use crate::error;
 
 #[wasm_bindgen]
 extern "C" {
@@ -36,7 +35,7 @@ pub(crate) fn ensure_clock() {
     // ORDERING: Relaxed is enough: `set_clock` publishes the clock with its own
     // Release store; this flag only skips redundant calls.
     if !CLOCK_SET.load(Ordering::Relaxed) {
-        funnelq::wait::set_clock(now_nanos);
+        funnelq::clock::set_clock(now_nanos);
         CLOCK_SET.store(true, Ordering::Relaxed);
     }
 }
@@ -67,42 +66,20 @@ pub(crate) fn set_can_block(v: bool) {
     CAN_BLOCK.with(|c| c.set(Some(v)));
 }
 
-/// Refuses a blocking call where blocking would trap (S17).
-pub(crate) fn ensure_can_block(what: &str) -> Result<(), JsValue> {
+/// Refuses a blocking call where blocking would trap (S17): `what` is the blocking
+/// form, `instead` its Promise form.
+pub(crate) fn ensure_can_block(what: &str, instead: &str) -> Result<(), JsValue> {
     if can_block() {
         Ok(())
     } else {
-        Err(error::error(
-            Code::MainThread,
-            &format!(
-                "{what}() would block this thread (a browser main thread may not wait); \
-                 use await {what}Async() here, or call {what}() in a worker"
-            ),
-        ))
+        Err(error::main_thread(what, instead))
     }
 }
 
-/// A timeout argument: `undefined`/`null`/`Infinity` = none, else finite milliseconds >= 0.
-pub(crate) fn timeout(ms: Option<f64>) -> Result<Option<Duration>, JsValue> {
-    match ms {
-        None => Ok(None),
-        Some(ms) if ms == f64::INFINITY => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 0.0 => {
-            ensure_clock();
-            // Cap at a year so the core's nanosecond arithmetic never overflows.
-            Ok(Some(Duration::from_secs_f64(
-                ms.min(31_536_000_000.0) / 1000.0,
-            )))
-        }
-        Some(ms) => Err(error::range(&format!(
-            "timeout {ms} ms is not a number of milliseconds >= 0"
-        ))),
-    }
-}
-
-/// 32 random bits for token keys and the memory id.
-pub(crate) fn random_u32() -> u32 {
-    // Math.random() has at least 32 bits of state per call in every engine we target;
-    // keys are guards against stale and forged tokens, not secrets.
-    (js_sys::Math::random() * 4_294_967_296.0) as u32
+/// 64 random bits for share-token tags and a memory's domain.
+pub(crate) fn random_u64() -> u64 {
+    // Math.random() has at least 32 bits of state per call in every engine we
+    // target; tokens guard against mistakes and stale copies, not attackers.
+    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (half() << 32) | half()
 }

@@ -22,6 +22,14 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
 }
 
+#[wasm_bindgen(
+    inline_js = "export function unref(t) { if (typeof t?.unref === 'function') t.unref(); }"
+)]
+extern "C" {
+    /// Node.js: the timer does not keep the process alive (browsers: nothing).
+    fn unref(handle: &JsValue);
+}
+
 #[derive(Default)]
 struct State {
     fired: Cell<bool>,
@@ -36,7 +44,7 @@ struct Armed {
 }
 
 impl Armed {
-    fn new(state: &Rc<State>, after_ms: f64) -> Armed {
+    fn new(state: &Rc<State>, after_ms: f64, keep_alive: bool) -> Armed {
         let s = state.clone();
         let callback = Closure::once(move || {
             s.fired.set(true);
@@ -45,6 +53,9 @@ impl Armed {
             }
         });
         let handle = set_timeout(callback.as_ref().unchecked_ref(), after_ms);
+        if !keep_alive {
+            unref(&handle);
+        }
         Armed {
             handle,
             _callback: callback,
@@ -64,17 +75,29 @@ pub(crate) struct Timer {
     state: Rc<State>,
     deadline_ms: f64,
     armed: RefCell<Armed>,
+    keep_alive: bool,
 }
 
 impl Timer {
+    /// A timer that, in Node.js, keeps the process alive (a caller's timeout).
     pub(crate) fn start(after: Duration) -> Timer {
+        Timer::arm(after, true)
+    }
+
+    /// A timer that does not keep a Node.js process alive (a re-poll slice).
+    pub(crate) fn start_unref(after: Duration) -> Timer {
+        Timer::arm(after, false)
+    }
+
+    fn arm(after: Duration, keep_alive: bool) -> Timer {
         let state = Rc::new(State::default());
         let after_ms = after.as_secs_f64() * 1000.0;
-        let armed = RefCell::new(Armed::new(&state, after_ms));
+        let armed = RefCell::new(Armed::new(&state, after_ms, keep_alive));
         Timer {
             state,
             deadline_ms: env::now_ms() + after_ms,
             armed,
+            keep_alive,
         }
     }
 
@@ -87,7 +110,7 @@ impl Timer {
             }
             // Fired early: re-arm for the rest (rounded up to a whole millisecond).
             self.state.fired.set(false);
-            *self.armed.borrow_mut() = Armed::new(&self.state, left.ceil());
+            *self.armed.borrow_mut() = Armed::new(&self.state, left.ceil(), self.keep_alive);
         }
         *self.state.waker.borrow_mut() = Some(cx.waker().clone());
         false

@@ -7,12 +7,12 @@ import { spawn } from './harness.mjs';
 
 async function stress({ producers, n, capacity, bytes = false, batch = 0, max = 256 }) {
   const [tx, rx] = channel(capacity);
-  const consumer = spawn('consume', { token: rx.token(), producers, max });
+  const consumer = spawn('consume', { token: rx.share(), producers, max });
   const ps = [];
   for (let p = 0; p < producers; p++) {
-    ps.push(spawn('produce', { token: tx.token(), producer: p, n, bytes, batch }));
+    ps.push(spawn('produce', { token: tx.share(), producer: p, n, bytes, batch }));
   }
-  tx.free(); // only the workers' senders remain: the stream ends when they are freed (S12)
+  tx.dispose(); // only the workers' senders remain: the stream ends when they are freed (S12)
   const sent = await Promise.all(ps.map((w) => w.done));
   const got = await consumer.done;
   assert.deepEqual(sent.map((s) => s.sent), new Array(producers).fill(n));

@@ -1,5 +1,5 @@
 // S04 exactly once, message by message: strings (ASCII fast path, non-ASCII, long,
-// empty) and bytes come out exactly as they went in, across threads too.
+// empty), bytes and numbers come out exactly as they went in, across threads too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { channel } from '../pkg/index.js';
@@ -20,6 +20,13 @@ const samples = [
   new Uint8Array([0, 1, 2, 255]),
   new Uint8Array(70_000).fill(7),
   Buffer.from('a Buffer'),
+  0,
+  -0,
+  1.5,
+  -(2 ** 53),
+  Number.MAX_VALUE,
+  Number.NaN,
+  -Infinity,
 ];
 
 test('s04_exactly_once: every message kind round-trips unchanged (same thread)', () => {
@@ -27,28 +34,29 @@ test('s04_exactly_once: every message kind round-trips unchanged (same thread)',
   for (const m of samples) tx.trySend(m);
   for (const m of samples) {
     const got = rx.tryRecv();
-    if (typeof m === 'string') assert.equal(got, m);
+    if (typeof m === 'number') assert.ok(Object.is(got, m), `number ${m}`);
+    else if (typeof m === 'string') assert.equal(got, m);
     else {
       assert.ok(got instanceof Uint8Array);
       assert.ok(!(got.buffer instanceof SharedArrayBuffer), 'a fresh, non-shared buffer');
       assert.deepEqual([...got], [...m]);
     }
   }
-  tx.free();
-  rx.free();
+  tx.dispose();
+  rx.dispose();
 });
 
 test('s04_exactly_once: strings round-trip through a worker', async () => {
   const [tx, rx] = channel(16);
-  const token = rx.token();
-  const strings = samples.filter((m) => typeof m === 'string');
+  const token = rx.share();
+  const strings = samples.filter((m) => typeof m === 'string' || typeof m === 'number');
   let back = token;
   for (const m of strings) {
     tx.trySend(m);
     const r = await run('recvOne', { token: back, keep: true });
-    assert.equal(r.msg, m);
+    assert.ok(Object.is(r.msg, m), `${m}`);
     back = r.back;
   }
   assert.equal((await run('recvOne', { token: back, timeoutMs: 0 })).outcome, 'TIMEOUT');
-  tx.free();
+  tx.dispose();
 });

@@ -1,7 +1,7 @@
 // S14 bad input: capacity, message type and size, forged/stale/foreign tokens.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { channel, dropToken, maxMessageBytes, Receiver, Sender } from '../pkg/index.js';
+import { channel, revokeToken, MAX_MESSAGE_BYTES, Receiver, Sender } from '../pkg/index.js';
 import { errorOf } from './harness.mjs';
 
 test('s14_bad_input: capacity out of range is a RangeError naming the bound', () => {
@@ -30,7 +30,7 @@ test('s14_bad_input: a message must be a Uint8Array, a string or a number; nothi
   // A batch with one bad message sends none of it.
   const e = errorOf(() => tx.trySendBatch(['ok', 'ok', {}]));
   assert.equal(e.code, 'INVALID');
-  assert.equal(rx.len(), 0);
+  assert.equal(rx.len, 0);
   // Buffer (a Uint8Array subclass) and empty messages are fine.
   tx.trySend(Buffer.from('buf'));
   tx.trySend('');
@@ -38,56 +38,74 @@ test('s14_bad_input: a message must be a Uint8Array, a string or a number; nothi
   assert.deepEqual(rx.tryRecv(), new Uint8Array(Buffer.from('buf')));
   assert.equal(rx.tryRecv(), '');
   assert.deepEqual(rx.tryRecv(), new Uint8Array(0));
-  tx.free();
-  rx.free();
+  tx.dispose();
+  rx.dispose();
 });
 
-test('s14_bad_input: a message over maxMessageBytes() is a RangeError, not truncated', () => {
+test('s14_bad_input: a message over MAX_MESSAGE_BYTES is a RangeError, not truncated', () => {
   const [tx, rx] = channel(1);
-  const big = new Uint8Array(maxMessageBytes() + 1);
+  const big = new Uint8Array(MAX_MESSAGE_BYTES + 1);
   const e = errorOf(() => tx.trySend(big));
   assert.ok(e instanceof RangeError);
   assert.equal(e.code, 'INVALID');
   assert.equal(e.message, 'message of 67108865 bytes is over the limit of 67108864');
-  assert.equal(rx.len(), 0);
-  tx.free();
-  rx.free();
+  assert.equal(rx.len, 0);
+  tx.dispose();
+  rx.dispose();
 });
 
 test('s14_bad_input: forged, malformed, stale and wrong-kind tokens are INVALID', () => {
   const [tx, rx] = channel(1);
-  const good = tx.token();
-  const [, kind, mem, id, key] = good.split('.');
-  const flip = (h) => ((parseInt(h, 16) ^ 1) >>> 0).toString(16).padStart(8, "0");
+  const good = tx.share();
+  const [prefix, kind, domain, id, tag] = good.split(':');
+  assert.equal(prefix, 'funnelq');
+  const flip = (h) => h.slice(0, -1) + (h.at(-1) === '0' ? '1' : '0');
   const cases = {
-    'not a string': 12345,
     empty: '',
     malformed: 'hello',
-    'forged key': ['fq1', kind, mem, id, flip(key)].join('.'),
-    'unknown id': ['fq1', kind, mem, '999999', key].join('.'),
-    'other memory': ['fq1', kind, flip(mem), id, key].join('.'),
-    'wrong kind': ['fq1', 'r', mem, id, key].join('.'),
+    'forged tag': [prefix, kind, domain, id, flip(tag)].join(':'),
+    'unknown id': [prefix, kind, domain, '999999', tag].join(':'),
+    'other memory': [prefix, kind, flip(domain), id, tag].join(':'),
+    'kind letter changed': [prefix, 'r', domain, id, tag].join(':'),
   };
   for (const [what, token] of Object.entries(cases)) {
-    const e = errorOf(() => (what === 'wrong kind' ? Receiver : Sender).fromToken(token));
+    const e = errorOf(() => (what === 'kind letter changed' ? Receiver : Sender).fromToken(token));
     assert.ok(e, what);
+    assert.equal(e.constructor, Error, what);
     assert.equal(e.code, 'INVALID', what);
   }
-  assert.match(errorOf(() => Sender.fromToken(cases['other memory'])).message, /another funnelq-wasm memory/);
-  assert.match(errorOf(() => Sender.fromToken(cases['forged key'])).message, /unknown or already redeemed/);
+  // A token that is not a string is a TypeError.
+  for (const t of [12345, null, undefined, {}]) {
+    const e = errorOf(() => Sender.fromToken(t));
+    assert.ok(e instanceof TypeError);
+    assert.equal(e.code, 'INVALID');
+    assert.ok(errorOf(() => revokeToken(t)) instanceof TypeError);
+  }
+  assert.match(errorOf(() => Sender.fromToken(cases['other memory'])).message, /not issued here/);
+  assert.match(errorOf(() => Sender.fromToken(cases['unknown id'])).message, /already redeemed or revoked/);
+  assert.match(errorOf(() => Receiver.fromToken(good)).message, /for a sender, not a receiver/);
   // The real token still works once, then is stale.
-  Sender.fromToken(good).free();
+  Sender.fromToken(good).dispose();
   assert.equal(errorOf(() => Sender.fromToken(good)).code, 'INVALID');
-  // dropToken discards an unredeemed token.
-  const t = tx.token();
-  assert.equal(dropToken(t), true);
-  assert.equal(dropToken(t), false);
+  // revokeToken discards an unredeemed token.
+  const t = tx.share();
+  assert.equal(revokeToken(t), true);
+  assert.equal(revokeToken(t), false);
+  assert.equal(revokeToken('hello'), false);
   assert.equal(errorOf(() => Sender.fromToken(t)).code, 'INVALID');
-  // Freed handles: INVALID, not a crash.
+  // Disposed handles: a plain Error with INVALID, never a crash.
   const t3 = tx.clone();
-  t3.free();
-  tx.free();
-  rx.free();
+  t3.dispose();
+  t3.dispose(); // idempotent
+  for (const f of [() => t3.trySend('x'), () => t3.len, () => t3.closed, () => t3.share(), () => t3.clone()]) {
+    const e = errorOf(f);
+    assert.equal(e.constructor, Error);
+    assert.equal(e.code, 'INVALID');
+    assert.match(e.message, /disposed/);
+  }
+  tx.dispose();
+  rx.dispose();
+  assert.equal(errorOf(() => rx.tryRecv()).code, 'INVALID');
 });
 
 test('s14_bad_input: a token from another module instance (another memory) is INVALID', async () => {
@@ -97,11 +115,11 @@ test('s14_bad_input: a token from another module instance (another memory) is IN
   const bytes = await readFile(new URL('../pkg/funnelq_wasm_bg.wasm', import.meta.url));
   other.initSync({ module: new WebAssembly.Module(bytes) });
   const [otx, orx] = other.channel(1);
-  const foreign = otx.token();
+  const foreign = otx.share();
   const e = errorOf(() => Sender.fromToken(foreign));
   assert.equal(e.code, 'INVALID');
-  assert.match(e.message, /another funnelq-wasm memory/);
-  assert.equal(other.dropToken(foreign), true);
-  otx.free();
-  orx.free();
+  assert.match(e.message, /not issued here/);
+  assert.equal(other.revokeToken(foreign), true);
+  otx.dispose();
+  orx.dispose();
 });

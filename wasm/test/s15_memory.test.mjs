@@ -14,13 +14,13 @@ function mainThreadRound() {
     for (let j = 0; j < 100; j++) tx.trySend(j % 2 ? `message ${i + j}` : new Uint8Array(64));
     assert.equal(rx.tryRecvBatch(100).length, 100);
   }
-  tx.free();
-  rx.free();
+  tx.dispose();
+  rx.dispose();
   for (let i = 0; i < 50; i++) {
     const [t, r] = channel(64);
     for (let j = 0; j < 64; j++) t.trySend(new Uint8Array(4096));
-    t.free();
-    r.free();
+    t.dispose();
+    r.dispose();
   }
 }
 
@@ -33,19 +33,19 @@ test('s15_bounded_memory: 100k messages and dropped full channels, memory unchan
 
 async function workerRound(n) {
   const [tx, rx] = channel(32);
-  const ps = [0, 1].map((p) => spawn('produce', { token: tx.token(), producer: p, n, bytes: true }));
-  tx.free();
+  const ps = [0, 1].map((p) => spawn('produce', { token: tx.share(), producer: p, n, bytes: true }));
+  tx.dispose();
   let got = 0;
   for (;;) {
     try {
-      got += (await rx.recvBatchAsync(64)).length;
+      got += (await rx.recvBatch(64)).length;
     } catch (e) {
       assert.equal(e.code, 'CLOSED');
       break;
     }
   }
   await Promise.all(ps.map((w) => w.done));
-  rx.free();
+  rx.dispose();
   assert.equal(got, 2 * n);
 }
 

@@ -1,5 +1,5 @@
 // Tasks that tests run inside workers (each gets plain, structured-clonable args).
-import { Receiver, Sender, canBlock } from '../pkg/index.js';
+import { Receiver, Sender, canBlock, workerId } from '../pkg/index.js';
 
 const enc = (p, i) => {
   const b = new Uint8Array(8);
@@ -17,16 +17,16 @@ export function produce({ token, producer, n, bytes = false, batch = 0 }) {
       for (let i = 0; i < n; i += batch) {
         const msgs = [];
         for (let j = i; j < Math.min(n, i + batch); j++) msgs.push(bytes ? enc(producer, j) : `${producer}:${j}`);
-        tx.sendBatch(msgs);
+        tx.sendBatchSync(msgs);
       }
     } else if (bytes) {
-      for (let i = 0; i < n; i++) tx.send(enc(producer, i));
+      for (let i = 0; i < n; i++) tx.sendSync(enc(producer, i));
     } else {
-      for (let i = 0; i < n; i++) tx.send(`${producer}:${i}`);
+      for (let i = 0; i < n; i++) tx.sendSync(`${producer}:${i}`);
     }
     return { sent: n };
   } finally {
-    tx.free();
+    tx.dispose();
   }
 }
 
@@ -40,7 +40,7 @@ export function consume({ token, producers, max = 256 }) {
     for (;;) {
       let batch;
       try {
-        batch = rx.recvBatch(max);
+        batch = rx.recvBatchSync(max);
       } catch (e) {
         if (e.code === 'CLOSED') break;
         throw e;
@@ -64,7 +64,7 @@ export function consume({ token, producers, max = 256 }) {
     }
     return { total, next, errors };
   } finally {
-    rx.free();
+    rx.dispose();
   }
 }
 
@@ -75,11 +75,11 @@ export function sendOne({ token, msg, timeoutMs, counter, started }) {
   const t0 = performance.now();
   let outcome = 'ok';
   try {
-    tx.send(msg, timeoutMs);
+    tx.sendSync(msg, { timeout: timeoutMs });
   } catch (e) {
     outcome = e.code ?? String(e);
   } finally {
-    tx.free();
+    tx.dispose();
   }
   if (counter) {
     Atomics.add(new Int32Array(counter), 0, 1);
@@ -96,13 +96,13 @@ export function recvOne({ token, timeoutMs, keep = false, started }) {
   let outcome = 'ok';
   let msg;
   try {
-    msg = rx.recv(timeoutMs);
+    msg = rx.recvSync({ timeout: timeoutMs });
   } catch (e) {
     outcome = e.code ?? String(e);
   }
   const ms = performance.now() - t0;
-  const back = keep ? rx.token() : null;
-  if (!keep) rx.free();
+  const back = keep ? rx.share() : null;
+  if (!keep) rx.dispose();
   return { outcome, ms, msg, back };
 }
 
@@ -113,7 +113,7 @@ export function sendUntilClosed({ token, producer }) {
   try {
     for (;;) {
       try {
-        tx.send(`${producer}:${ok}`);
+        tx.sendSync(`${producer}:${ok}`);
         ok++;
       } catch (e) {
         if (e.code === 'CLOSED') break;
@@ -122,7 +122,7 @@ export function sendUntilClosed({ token, producer }) {
     }
     return { ok };
   } finally {
-    tx.free();
+    tx.dispose();
   }
 }
 
@@ -135,9 +135,48 @@ export function probe() {
 export function redeem({ token, kind }) {
   try {
     const h = kind === 'sender' ? Sender.fromToken(token) : Receiver.fromToken(token);
-    h.free();
+    h.dispose();
     return 'ok';
   } catch (e) {
     return e.code ?? String(e);
   }
+}
+
+/**
+ * S21: a producer that may be terminated at any moment. Publishes its workerId in
+ * `ids[producer]` once ready, then sends `n` messages `producer:i` with the blocking
+ * form, publishing `progress[producer] = i + 1` after each one that returned.
+ */
+export function s21Producer({ token, producer, n, ids, progress }) {
+  const tx = Sender.fromToken(token);
+  const p = new Int32Array(progress);
+  Atomics.store(new Int32Array(ids), producer, workerId());
+  for (let i = 0; i < n; i++) {
+    tx.sendSync(`${producer}:${i}`);
+    Atomics.store(p, producer, i + 1);
+  }
+  tx.dispose();
+  return { sent: n };
+}
+
+/**
+ * S21: a consumer that may be terminated: receives with recvBatchSync until end of
+ * stream, publishing its workerId in `ids[slot]` and the count received in `got[0]`.
+ */
+export function s21Consumer({ token, slot, ids, got }) {
+  const rx = Receiver.fromToken(token);
+  const g = new Int32Array(got);
+  Atomics.store(new Int32Array(ids), slot, workerId());
+  for (;;) {
+    let batch;
+    try {
+      batch = rx.recvBatchSync(16);
+    } catch (e) {
+      if (e.code === 'CLOSED') break;
+      throw e;
+    }
+    Atomics.add(g, 0, batch.length);
+  }
+  rx.dispose();
+  return { got: Atomics.load(g, 0) };
 }
