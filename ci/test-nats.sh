@@ -43,28 +43,43 @@ set -e
   echo "bad --window: rc $rc, message: $msg" >&2; exit 1; }
 
 step "example: Python (nats-py) forward loop over the funnelq wheel"
-# A virtual environment of its own, rebuilt only when what the wheel is made of changes
-# (ci/test-python.sh recreates its own on every run, and runs after this script).
 PY=${PYTHON:-python3}
-VENV=${FUNNELQ_NATS_PY_VENV:-target/nats-example-venv}
 sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src bindings-common
   bindings-python/Cargo.toml bindings-python/pyproject.toml bindings-python/src bindings-python/python)
-stamp=$( {
-  "$PY" --version
-  rustc --version
-  echo nats-py==2.16.0
-  find "${sources[@]}" -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
-} | sha256sum | cut -d' ' -f1)
-VPY="$VENV/bin/python"
-if [ ! -x "$VPY" ] || [ "$(cat "$VENV/funnelq-build-stamp" 2>/dev/null)" != "$stamp" ] \
-    || ! "$VPY" -c 'import funnelq, nats' 2>/dev/null; then
-  echo "building the funnelq wheel into $VENV"
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV"
-  "$VPY" -m pip install --quiet --disable-pip-version-check ./bindings-python 'nats-py==2.16.0'
-  echo "$stamp" >"$VENV/funnelq-build-stamp"
+# The wheel ci/test-python.sh installed (when it ran first and nothing it is made of changed
+# since), else one built here into a virtual environment of this script's own, rebuilt only
+# when its sources change. nats-py lives in a small environment of its own either way.
+TEST_VPY=target/python-test-venv/bin/python
+funnelq_site=""
+if [ -x "$TEST_VPY" ] && mod=$("$TEST_VPY" -c 'import funnelq._funnelq as m; print(m.__file__)' 2>/dev/null) \
+    && [ -z "$(find "${sources[@]}" -type f -newer "$mod" -print -quit 2>/dev/null)" ]; then
+  funnelq_site=$("$TEST_VPY" -c 'import funnelq, os; print(os.path.dirname(os.path.dirname(funnelq.__file__)))')
+  echo "using the funnelq wheel of ci/test-python.sh ($funnelq_site)"
+else
+  VENV=${FUNNELQ_NATS_PY_VENV:-target/nats-example-venv}
+  stamp=$( {
+    "$PY" --version
+    rustc --version
+    find "${sources[@]}" -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -d' ' -f1)
+  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/funnelq-build-stamp" 2>/dev/null)" != "$stamp" ] \
+      || ! "$VENV/bin/python" -c 'import funnelq' 2>/dev/null; then
+    echo "building the funnelq wheel into $VENV"
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check ./bindings-python
+    echo "$stamp" >"$VENV/funnelq-build-stamp"
+  fi
+  funnelq_site=$("$VENV/bin/python" -c 'import funnelq, os; print(os.path.dirname(os.path.dirname(funnelq.__file__)))')
 fi
-timeout 120 "$VPY" examples/nats/forward.py --server "$FUNNELQ_NATS_URL" --producers 4 -n 5000
+NATS_VENV=target/nats-py-venv
+if ! "$NATS_VENV/bin/python" -c 'import nats' 2>/dev/null; then
+  rm -rf "$NATS_VENV"
+  "$PY" -m venv "$NATS_VENV"
+  "$NATS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'nats-py==2.16.0'
+fi
+PYTHONPATH="$funnelq_site" timeout 120 "$NATS_VENV/bin/python" examples/nats/forward.py \
+  --server "$FUNNELQ_NATS_URL" --producers 4 -n 5000
 
 step "example: Go (nats.go) forward loop over the funnelq Go package"
 # The C library in the prefix ci/test-c.sh uses (installed again: a no-op build when
