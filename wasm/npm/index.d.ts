@@ -42,7 +42,6 @@ export function pendingTokens(): number;
 
 /** A sending handle. Cheap to `clone()`; pass one to a worker with `share()`. */
 export declare class Sender {
-  private constructor();
   /** Resolves once enqueued, waiting off the thread while full; rejects `CLOSED`, `TIMEOUT`, `ABORT_ERR`. */
   send(msg: MessageInput, options?: Options): Promise<void>;
   /** Blocks (workers) while full; `MAIN_THREAD` on a browser main thread. */
@@ -62,7 +61,7 @@ export declare class Sender {
   /** Releases this handle now (the last sender gone = end of stream, S12). */
   dispose(): void;
   /** Same as `dispose()`, for `using`. */
-  [Symbol.dispose](): void;
+  [globalThis.Symbol.dispose](): void;
   /** A token for another worker; redeem it with `Sender.fromToken()`. */
   share(): string;
   /** Redeems a token from `share()` (once). */
@@ -79,7 +78,6 @@ export declare class Sender {
 
 /** The receiving end (one per channel; not cloneable). */
 export declare class Receiver {
-  private constructor();
   /** Resolves with the next message; rejects `CLOSED` at end of stream, `TIMEOUT`, `ABORT_ERR`, `BUSY`. */
   recv(options?: Options): Promise<Message>;
   /** Blocks (workers) until a message arrives. */
@@ -97,7 +95,7 @@ export declare class Receiver {
   /** Releases the receiver now: the channel closes and queued messages are released (S13). */
   dispose(): void;
   /** Same as `dispose()`, for `using`. */
-  [Symbol.dispose](): void;
+  [globalThis.Symbol.dispose](): void;
   /** Moves the receiver into a token (this handle then throws `INVALID`). */
   share(): string;
   /** Redeems a token from `share()` (once). */
@@ -109,9 +107,9 @@ export declare class Receiver {
   /** Whether the channel is closed. */
   get closed(): boolean;
   /** `recv()` until end of stream. */
-  [Symbol.asyncIterator](): AsyncIterator<Message>;
+  [globalThis.Symbol.asyncIterator](): AsyncIterator<Message>;
   /** `recvSync()` until end of stream (workers). */
-  [Symbol.iterator](): Iterator<Message>;
+  [globalThis.Symbol.iterator](): Iterator<Message>;
   /** wasm-bindgen's: frees the object at once (later calls throw without a code); prefer `dispose()`. */
   free(): void;
 }

@@ -3,7 +3,7 @@
 // WebAssembly.RuntimeError), and the thread keeps working after many refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { channel, MAX_BATCH, MAX_MESSAGE_BYTES, Receiver, revokeToken, Sender } from '../pkg/index.js';
+import { channel, MAX_BATCH, MAX_CAPACITY, MAX_MESSAGE_BYTES, Receiver, revokeToken, Sender } from '../pkg/index.js';
 import { errorOf, shared, sleep } from './harness.mjs';
 
 const bytes = () => shared.memory.buffer.byteLength;
@@ -163,4 +163,29 @@ test('s22_hostile_arguments: random arguments to every call never trap', async (
   assert.equal(r2.tryRecv(), 'still works');
   t2.dispose();
   r2.dispose();
+});
+
+test('s22_hostile_capacity: rings until the memory is full are RangeErrors, then it recovers', () => {
+  const kept = [];
+  let e = null;
+  for (let i = 0; i < 200 && e === null; i++) {
+    e = errorOf(() => kept.push(channel(MAX_CAPACITY)));
+  }
+  assert.ok(e, 'the 1 GiB memory cannot hold 200 rings of 1048576 slots');
+  assert.ok(!(e instanceof WebAssembly.RuntimeError), `trapped: ${e.message}`);
+  assert.ok(e instanceof RangeError, `${e.constructor.name}: ${e.message}`);
+  assert.equal(e.code, 'INVALID');
+  assert.match(e.message, /^cannot allocate a ring of 1048576 slots/);
+  assert.ok(kept.length >= 4, `only ${kept.length} rings fitted`);
+  // Small allocations still work meanwhile (the reserve), and freed rings are reused.
+  const [t, r] = kept[0];
+  assert.equal(t.trySend('still works'), true);
+  assert.equal(r.tryRecv(), 'still works');
+  for (const [tx, rx] of kept) {
+    tx.dispose();
+    rx.dispose();
+  }
+  const [tx, rx] = channel(MAX_CAPACITY);
+  tx.dispose();
+  rx.dispose();
 });
