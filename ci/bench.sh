@@ -38,7 +38,7 @@ if [ "${1:-}" != "--report-only" ]; then
   FUNNELQ_BENCH_JSON="$FUNNELQ_BENCH_OUT/rust.json" FUNNELQ_BENCH_ENVIRONMENT="$(rustc --version)" \
     cargo bench -q -p funnelq --bench throughput 2>/dev/null >"$FUNNELQ_BENCH_OUT/rust.md"
 
-  for lang in c go python node wasm; do
+  for lang in c go python node wasm nats; do
     echo "== $lang (ci/bench-$lang.sh)" >&2
     bash "ci/bench-$lang.sh" >"$FUNNELQ_BENCH_OUT/$lang.md"
   done
@@ -75,7 +75,7 @@ trap 'rm -f "$tmp"' EXIT
   cat "$FUNNELQ_BENCH_OUT/rust.md"
   echo
   cat docs/bench-notes/rust.md
-  for lang in c go python node wasm; do
+  for lang in c go python node wasm nats; do
     echo
     cat "$FUNNELQ_BENCH_OUT/$lang.md"
   done

@@ -27,7 +27,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 # Table and plot order: the core first, then the bindings as the README lists them.
-ORDER = ["Rust", "C", "Go", "Python", "Node.js", "WASM (Node workers)", "WASM (Chromium)"]
+ORDER = ["Rust", "C", "Go", "Python", "Node.js", "WASM (Node workers)", "WASM (Chromium)", "NATS bridge"]
 
 
 def load(results_dir: Path) -> list[dict]:
