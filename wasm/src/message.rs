@@ -96,6 +96,9 @@ export function put_str(s, ptr, len) {
   }
   return encode(s, ptr, len);
 }
+const decoder = new TextDecoder();
+export function get_bytes(ptr, len) { return bytes().slice(ptr, ptr + len); }
+export function get_str(ptr, len) { return decoder.decode(bytes().slice(ptr, ptr + len)); }
 export function put_bytes(src, ptr, len) {
   if (src.length !== len) return -1;
   bytes().set(src, ptr);
@@ -122,6 +125,12 @@ extern "C" {
     /// Writes `s` as UTF-8 into `len` bytes of the memory at `ptr`; bytes written.
     #[wasm_bindgen(catch)]
     fn put_str(s: &JsValue, ptr: *mut u8, len: usize) -> Result<f64, JsValue>;
+    /// A fresh (non-shared) `Uint8Array` copy of `len` bytes at `ptr`.
+    #[wasm_bindgen(catch)]
+    fn get_bytes(ptr: *const u8, len: usize) -> Result<JsValue, JsValue>;
+    /// A string decoded from `len` UTF-8 bytes at `ptr`.
+    #[wasm_bindgen(catch)]
+    fn get_str(ptr: *const u8, len: usize) -> Result<JsValue, JsValue>;
     /// Copies `src` (exactly `len` bytes, else -1) into the memory at `ptr`.
     #[wasm_bindgen(catch)]
     fn put_bytes(src: &Uint8Array, ptr: *mut u8, len: usize) -> Result<f64, JsValue>;
@@ -326,13 +335,22 @@ impl Msg {
         }
     }
 
-    /// Copies a message out into a fresh JS value (frees the heap copy).
-    pub(crate) fn into_js(self) -> JsValue {
+    /// Copies a message out into a fresh JS value. Fails only if the JS heap
+    /// cannot hold it (the message stays intact: the caller gives it back).
+    pub(crate) fn to_js(&self) -> Result<JsValue, JsValue> {
         match self {
-            Msg::Number(n) => JsValue::from_f64(n),
-            Msg::Text(s) if s.len() <= ASCII_FAST_MAX && s.is_ascii() => ascii(s.as_bytes()),
-            Msg::Text(s) => JsValue::from_str(&s),
-            Msg::Bytes(b) => Uint8Array::from(&b[..]).into(),
+            Msg::Number(n) => Ok(JsValue::from_f64(*n)),
+            Msg::Text(s) if s.len() <= ASCII_FAST_MAX && s.is_ascii() => Ok(ascii(s.as_bytes())),
+            Msg::Text(s) => with_scratch(|_| get_str(s.as_ptr(), s.len())),
+            Msg::Bytes(b) => with_scratch(|_| get_bytes(b.as_ptr(), b.len())),
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Msg::Number(_) => 8,
+            Msg::Text(s) => s.len(),
+            Msg::Bytes(b) => b.len(),
         }
     }
 }
@@ -384,11 +402,27 @@ fn no_room(n: usize) -> JsValue {
     ))
 }
 
-/// Messages out into a JS array.
-pub(crate) fn to_js_array(msgs: Vec<Msg>) -> Array {
+/// The error when the JS heap cannot hold a received message.
+fn undeliverable(m: &Msg, e: &JsValue) -> JsValue {
+    let why = js_sys::Error::from(e.clone()).message();
+    error::range(&format!(
+        "a message of {} bytes could not be copied into the JS heap ({why}); \
+         it stays first in the channel",
+        m.size()
+    ))
+}
+
+/// Copies received messages out, all or none: the JS array, or the error when
+/// the JS heap cannot hold one, with every message back in `msgs`.
+pub(crate) fn to_js_array(msgs: &[Msg]) -> Result<Array, JsValue> {
     let out = Array::new_with_length(msgs.len() as u32);
-    for (i, m) in msgs.into_iter().enumerate() {
-        out.set(i as u32, m.into_js());
+    for (i, m) in msgs.iter().enumerate() {
+        out.set(i as u32, m.to_js().map_err(|e| undeliverable(m, &e))?);
     }
-    out
+    Ok(out)
+}
+
+/// One received message copied out, or the error (the message is intact).
+pub(crate) fn to_js_one(m: &Msg) -> Result<JsValue, JsValue> {
+    m.to_js().map_err(|e| undeliverable(m, &e))
 }

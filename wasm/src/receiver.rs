@@ -10,12 +10,13 @@ use funnelq_binding::limits::{self, MAX_BATCH};
 use funnelq_binding::{ClaimError, GuardedReceiver, Kind};
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::abort::Stop;
 use crate::env;
 use crate::error;
-use crate::message::{to_js_array, Msg};
+use crate::message::{to_js_array, to_js_one, Msg};
 use crate::options;
 use crate::owners::{self, Handle, Owned};
 use crate::tokens::{self, Item};
@@ -35,6 +36,40 @@ fn claim_error(e: ClaimError) -> JsValue {
         ClaimError::Busy => error::busy_receiver(),
         _ => error::disposed("receiver"),
     }
+}
+
+/// A buffer for up to `max` received messages, reserved fallibly (a full
+/// memory is a `RangeError`, S22), so that receiving never grows it.
+fn reserve(max: usize) -> Result<Vec<Msg>, JsValue> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(max).map_err(|_| {
+        error::range(&format!(
+            "a batch of {max} messages does not fit in the free wasm memory"
+        ))
+    })?;
+    Ok(buf)
+}
+
+/// Hands received messages to JS (an array, or the one message). If the JS heap
+/// cannot hold them, they go back to the front of the stream, in order, for the
+/// next receive (S21: taken but undeliverable is not lost), and this call fails.
+fn deliver<G>(
+    claim: &mut funnelq_binding::Claim<Msg, G>,
+    msgs: Vec<Msg>,
+    array: bool,
+) -> Result<JsValue, JsValue>
+where
+    G: core::ops::Deref<Target = Guarded>,
+{
+    let out = if array {
+        to_js_array(&msgs).map(JsValue::from)
+    } else {
+        msgs.first().map_or(Ok(JsValue::UNDEFINED), to_js_one)
+    };
+    if out.is_err() {
+        claim.give_back(msgs);
+    }
+    out
 }
 
 fn recv_error(e: RecvTimeoutError) -> JsValue {
@@ -81,17 +116,13 @@ impl Receiver {
         future_to_promise(owners::guarded(async move {
             let _pending = pending;
             let mut claim = claim;
-            let mut buf = Vec::new();
+            let mut buf = reserve(max)?;
             // A stop drops the receive future: messages reach `buf` only in the
             // poll that completes it, so none is lost (S16).
             stop.run(claim.recv_batch_async(&mut buf, max))
                 .await?
                 .map_err(|_| error::end_of_stream())?;
-            Ok(if array {
-                to_js_array(buf).into()
-            } else {
-                buf.pop().map_or(JsValue::UNDEFINED, Msg::into_js)
-            })
+            deliver(&mut claim, buf, array)
         }))
     }
 }
@@ -149,7 +180,8 @@ impl Receiver {
         let timeout = options::sync(&options.unwrap_or(JsValue::UNDEFINED))?;
         env::ensure_can_block("recvSync", "recv")?;
         let mut claim = self.guarded()?.claim().map_err(claim_error)?;
-        Ok(claim.recv(timeout).map_err(recv_error)?.into_js())
+        let m = claim.recv(timeout).map_err(recv_error)?;
+        deliver(&mut claim, vec![m], false)
     }
 
     /// Never waits: a message, or `undefined` if none is ready. Throws `CLOSED` at
@@ -159,7 +191,7 @@ impl Receiver {
         let _call = owners::enter()?;
         let mut claim = self.guarded()?.claim().map_err(claim_error)?;
         match claim.try_recv() {
-            Ok(m) => Ok(m.into_js()),
+            Ok(m) => deliver(&mut claim, vec![m], false),
             Err(TryRecvError::Empty) => Ok(JsValue::UNDEFINED),
             Err(_) => Err(error::end_of_stream()),
         }
@@ -197,11 +229,11 @@ impl Receiver {
         let timeout = options::sync(&options.unwrap_or(JsValue::UNDEFINED))?;
         env::ensure_can_block("recvBatchSync", "recvBatch")?;
         let mut claim = self.guarded()?.claim().map_err(claim_error)?;
-        let mut buf = Vec::new();
+        let mut buf = reserve(max)?;
         claim
             .recv_batch(&mut buf, max, timeout)
             .map_err(recv_error)?;
-        Ok(to_js_array(buf))
+        deliver(&mut claim, buf, true).map(JsCast::unchecked_into)
     }
 
     /// Never waits: up to `max` messages ready now, in order (`[]` if none).
@@ -211,9 +243,11 @@ impl Receiver {
         let _call = owners::enter()?;
         let max = self.batch_max(max)?;
         let mut claim = self.guarded()?.claim().map_err(claim_error)?;
-        let mut buf = Vec::new();
+        let mut buf = reserve(max.min(claim.guarded().len()))?;
         match claim.try_recv_batch(&mut buf, max) {
-            Ok(_) | Err(TryRecvError::Empty) => Ok(to_js_array(buf)),
+            Ok(_) | Err(TryRecvError::Empty) => {
+                deliver(&mut claim, buf, true).map(JsCast::unchecked_into)
+            }
             Err(_) => Err(error::end_of_stream()),
         }
     }

@@ -190,3 +190,38 @@ test('s21_participant_failure: releaseWorker refuses bad ids and its own thread'
   const { workerId } = await import('../pkg/index.js');
   await assert.rejects(releaseWorker(workerId()), { code: 'INVALID', message: /own handles/ });
 });
+
+test('s21_participant_failure: a message the receiver cannot deliver goes back to the front', async () => {
+  const [tx, rx] = channel(4);
+  const big = (b) => new Uint8Array(5000).fill(b);
+  for (const m of [big(1), big(2), 'é'.repeat(3000)]) tx.trySend(m);
+  // The copy out into the JS heap fails (as when it is exhausted; only copies this
+  // large, so the module's own short strings still pass): nothing is lost.
+  const slice = Uint8Array.prototype.slice;
+  Uint8Array.prototype.slice = function (start, end) {
+    if (end - start >= 4096) throw new RangeError('Array buffer allocation failed');
+    return slice.call(this, start, end);
+  };
+  let errors;
+  try {
+    errors = [
+      (() => { try { rx.tryRecv(); } catch (e) { return e; } })(),
+      (() => { try { rx.tryRecvBatch(8); } catch (e) { return e; } })(),
+      await rx.recvBatch(8).catch((e) => e),
+    ];
+  } finally {
+    Uint8Array.prototype.slice = slice;
+  }
+  for (const e of errors) {
+    assert.ok(e instanceof RangeError, String(e));
+    assert.equal(e.code, 'INVALID');
+    assert.match(e.message, /could not be copied into the JS heap .* it stays first in the channel/);
+  }
+  assert.equal(rx.len, 3);
+  assert.deepEqual(rx.tryRecv(), big(1));
+  const rest = rx.tryRecvBatch(8);
+  assert.deepEqual(rest[0], big(2));
+  assert.equal(rest[1], 'é'.repeat(3000));
+  tx.dispose();
+  rx.dispose();
+});
