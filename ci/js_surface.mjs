@@ -29,7 +29,7 @@ const HOST_ONLY = {
   'funnelq (Node)': new Set(['liveHandles', '__napiBindingTarget']),
   'funnelq-wasm': new Set([
     'init', 'initWorker', 'shared', 'exitWorker', 'canBlock', 'setCanBlockForTesting',
-    'releaseWorker', 'Shared', 'InitOptions', 'InitInput', 'InitOutput', 'SyncInitInput',
+    'releaseWorker', 'workerId', 'Shared', 'InitOptions', 'InitInput', 'InitOutput', 'SyncInitInput',
     'initSync', 'default',
   ]),
 };
