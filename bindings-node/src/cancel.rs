@@ -116,15 +116,19 @@ pub async fn race<T>(
     };
     let mut abort_watch = abort.as_deref().map(|trigger| Watch { trigger, key: None });
     poll_fn(|cx| {
+        // A plain load first: a call that completes at once takes no lock here.
+        if env_watch.trigger.fired() {
+            return Poll::Ready(Outcome::EnvGone);
+        }
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Outcome::Done(out));
+        }
         if env_watch
             .trigger
             .poll_fired(&mut env_watch.key, cx)
             .is_ready()
         {
             return Poll::Ready(Outcome::EnvGone);
-        }
-        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Outcome::Done(out));
         }
         match abort_watch.as_mut() {
             Some(w) => w
