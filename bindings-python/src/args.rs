@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use funnelq_binding::limits;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt};
@@ -33,10 +33,13 @@ fn as_int<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyInt
     })?;
     match index.bind(py).call1((obj,)) {
         Ok(int) => Ok(int.cast_into::<PyInt>()?),
-        Err(_) => Err(PyTypeError::new_err(format!(
+        // No `__index__`, or one that returned a non-int. What an `__index__` of the
+        // caller's own raises is the caller's, and propagates as it is.
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => Err(PyTypeError::new_err(format!(
             "{what} must be an int, not {}",
             obj.get_type().name()?
         ))),
+        Err(e) => Err(e),
     }
 }
 
@@ -67,26 +70,34 @@ pub(crate) fn deadline(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Option<In
     let Some(obj) = timeout.filter(|t| !t.is_none()) else {
         return Ok(None);
     };
+    let py = obj.py();
     let secs = match obj.extract::<f64>() {
         Ok(secs) => secs,
         // An int beyond f64 (10**400): forever if positive, else negative.
-        Err(_) if obj.is_instance_of::<PyInt>() => {
+        Err(e) if obj.is_instance_of::<PyInt>() && e.is_instance_of::<PyOverflowError>(py) => {
             if obj.lt(0)? {
                 f64::NEG_INFINITY
             } else {
                 f64::INFINITY
             }
         }
-        Err(_) => {
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => {
             return Err(PyTypeError::new_err(format!(
                 "timeout must be a number or None, not {}",
                 obj.get_type().name()?
             )))
         }
+        // What a `__float__` of the caller's own raises propagates as it is.
+        Err(e) => return Err(e),
     };
     if secs.is_nan() || secs < 0.0 {
+        let shown = if secs == f64::NEG_INFINITY && obj.is_instance_of::<PyInt>() {
+            "below -1e308".to_owned()
+        } else {
+            secs.to_string()
+        };
         return Err(PyValueError::new_err(format!(
-            "timeout {secs} is out of range: a number of seconds >= 0, or None"
+            "timeout {shown} is out of range: a number of seconds >= 0, or None"
         )));
     }
     Ok(Duration::try_from_secs_f64(secs)
