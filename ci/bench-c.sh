@@ -8,28 +8,16 @@
 #   bash ci/bench-c.sh
 #   FUNNELQ_BENCH_C_MESSAGES=200000 FUNNELQ_BENCH_C_RUNS=3 bash ci/bench-c.sh   # quicker, noisier
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-ROOT="$PWD"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-export CARGO_TARGET_DIR="$TARGET_DIR"
-OUT="${FUNNELQ_BENCH_OUT:-$ROOT/target/bench}"
-MESSAGES="${FUNNELQ_BENCH_C_MESSAGES:-1000000}"
-RUNS="${FUNNELQ_BENCH_C_RUNS:-9}"
-mkdir -p "$OUT"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-bench-c.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib-c.sh"
+bench_setup c 1000000
 
 make -s -C bindings-c build >&2
 # Static link, as an application embedding the library would ship it; the
-# same flags as the compile check in ci/test-c.sh.
-gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/bench.c \
-    -o "$WORK/bench" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+# same build as the compile check in ci/test-c.sh.
+build_c_bench bench "$WORK/bench"
 "$WORK/bench" "$MESSAGES" "$RUNS" >"$WORK/results.tsv"
 # The handle check's cost on the per-message path, on one thread.
-gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include bindings-c/bench/handle_cost.c \
-    -o "$WORK/handle_cost" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+build_c_bench handle_cost "$WORK/handle_cost"
 "$WORK/handle_cost" >"$WORK/handle_cost.tsv"
 
 version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)"

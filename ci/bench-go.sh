@@ -8,27 +8,13 @@
 #   bash ci/bench-go.sh
 #   FUNNELQ_BENCH_GO_MESSAGES=50000 FUNNELQ_BENCH_GO_RUNS=3 bash ci/bench-go.sh   # quicker, noisier
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-ROOT="$PWD"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-OUT="${FUNNELQ_BENCH_OUT:-$ROOT/target/bench}"
-MESSAGES="${FUNNELQ_BENCH_GO_MESSAGES:-500000}"
-RUNS="${FUNNELQ_BENCH_GO_RUNS:-9}"
-mkdir -p "$OUT"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-bench-go.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib-c.sh"
+bench_setup go 500000
 
-# A fixed prefix, as in ci/test-c.sh but not the same one (the two may run
-# at once): Go's build cache keys on the CGO_* variables below, not on what
-# pkg-config printed, so the prefix they name must be the one installed now.
+# A fixed prefix (see install_prefix), as in ci/test-c.sh but not the same
+# one: the two may run at once.
 PREFIX="${TMPDIR:-/tmp}/funnelq-bench-prefix"
-rm -rf "$PREFIX"
-make -s -C bindings-c install PREFIX="$PREFIX" >&2
-export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export CGO_CFLAGS="-I$PREFIX/include"
-export CGO_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$PREFIX/lib"
+install_prefix "$PREFIX" >&2
 export CGO_ENABLED=1
 
 # -count repeats the whole set, so every round measures all implementations

@@ -15,11 +15,7 @@
 # to target/fuzz-artifacts/ and the script fails. Reproduce one with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir bindings-c/fuzz c_abi <file>
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-ROOT="$PWD"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+source "$(dirname "$0")/lib-c.sh"
 CORPUS="${FUNNELQ_FUZZ_CORPUS:-$TARGET_DIR/fuzz-corpus/c_abi}"
 ARTIFACTS="$TARGET_DIR/fuzz-artifacts/"
 SECONDS_BUDGET="${FUNNELQ_FUZZ_SECONDS:-600}"

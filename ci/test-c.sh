@@ -5,12 +5,7 @@
 # pkg-config (and CMake), Go vet / test -race / bench smoke / demo against
 # the installed library.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-ROOT="$PWD"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-export CARGO_TARGET_DIR="$TARGET_DIR"
+source "$(dirname "$0")/lib-c.sh"
 # Per-test results for the conformance table (ci/conformance.py).
 RESULTS="${FUNNELQ_RESULTS:-$ROOT/target/conformance}"
 mkdir -p "$RESULTS"
@@ -18,14 +13,9 @@ rm -f "$RESULTS/c.log" "$RESULTS/go.log"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# One fixed prefix for every run and checkout, not a fresh temporary one:
-# Go's build cache can keep the cgo link flags that pkg-config gave an
-# earlier run (-L<prefix>/lib), which then must still name this directory.
+# One fixed prefix for every run and checkout (see install_prefix).
 PREFIX="${TMPDIR:-/tmp}/funnelq-ci-prefix"
-rm -rf "$PREFIX"
-mkdir -p "$PREFIX"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/funnelq-c-test.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+make_work funnelq-c-test
 
 step "header is up to date (cbindgen --verify)"
 if ! out="$(make -s -C bindings-c verify-header 2>&1)"; then
@@ -54,36 +44,35 @@ fi
 
 step "benchmark programs compile (bindings-c/bench/*.c; not run here)"
 for b in bench handle_cost; do
-    gcc -std=c99 -O2 -Wall -Wextra -Werror -Ibindings-c/include "bindings-c/bench/$b.c" \
-        -o "$WORK/fq-$b" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
+    build_c_bench "$b" "$WORK/fq-$b"
 done
 
 step "leak detection is live (a leaking canary must fail under ASan)"
+# expect_leak CHECKER EXIT_CODE REPORT LOG COMMAND...: COMMAND (the canary
+# under CHECKER) must exit with EXIT_CODE and write REPORT into LOG.
+expect_leak() {
+    local checker="$1" code="$2" report="$3" log="$4" rc
+    shift 4
+    set +e
+    "$@" >"$log" 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" -ne "$code" ] || ! grep -q "$report" "$log"; then
+        echo "$checker did not report the canary's leak (rc=$rc): leak checks are not running" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+}
 gcc -std=c99 -fsanitize=address -Ibindings-c/include bindings-c/tests/canary/leak_canary.c \
-    -o "$WORK/leak_canary" "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
-set +e
-ASAN_OPTIONS=detect_leaks=1:exitcode=23 "$WORK/leak_canary" >"$WORK/canary.log" 2>&1
-rc=$?
-set -e
-if [ "$rc" -ne 23 ] || ! grep -q "detected memory leaks" "$WORK/canary.log"; then
-    echo "LeakSanitizer did not report the canary's leak (rc=$rc): leak checks are not running" >&2
-    cat "$WORK/canary.log" >&2
-    exit 1
-fi
+    -o "$WORK/leak_canary" "${STATIC_LINK[@]}"
+expect_leak LeakSanitizer 23 "detected memory leaks" "$WORK/canary.log" \
+    env ASAN_OPTIONS=detect_leaks=1:exitcode=23 "$WORK/leak_canary"
 echo "canary leak reported, as expected"
 if command -v valgrind >/dev/null; then
     gcc -std=c99 -Ibindings-c/include bindings-c/tests/canary/leak_canary.c -o "$WORK/leak_canary_vg" \
-        "$TARGET_DIR/release/libfunnelq.a" -lpthread -ldl -lm -lrt -lutil
-    set +e
-    valgrind -q --error-exitcode=42 --leak-check=full --errors-for-leak-kinds=definite \
-        "$WORK/leak_canary_vg" >"$WORK/canary-vg.log" 2>&1
-    rc=$?
-    set -e
-    if [ "$rc" -ne 42 ] || ! grep -q "definitely lost" "$WORK/canary-vg.log"; then
-        echo "valgrind did not report the canary's leak (rc=$rc)" >&2
-        cat "$WORK/canary-vg.log" >&2
-        exit 1
-    fi
+        "${STATIC_LINK[@]}"
+    expect_leak valgrind 42 "definitely lost" "$WORK/canary-vg.log" \
+        valgrind -q --error-exitcode=42 --leak-check=full --errors-for-leak-kinds=definite "$WORK/leak_canary_vg"
     echo "canary leak reported by valgrind too"
 fi
 
@@ -93,13 +82,7 @@ if [ -z "${FUNNELQ_NO_FUZZ:-}" ]; then
 fi
 
 step "install into $PREFIX"
-make -s -C bindings-c install PREFIX="$PREFIX"
-export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-# Go's build cache key covers the CGO_* variables but not pkg-config's output:
-# name the prefix here too, so a cached package never links against another
-# run's (deleted) prefix.
-export CGO_CFLAGS="-I$PREFIX/include"
-export CGO_LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$PREFIX/lib"
+install_prefix "$PREFIX"
 pkg-config --modversion funnelq
 
 step "examples/c via pkg-config"
