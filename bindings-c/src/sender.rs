@@ -77,6 +77,24 @@ fn send_one(b: &SenderBody, msg: Msg, wait: Wait) -> Result<(), S> {
     })
 }
 
+/// The `funnelq_send_copy` family: copies `len` bytes of `data` (a failed
+/// allocation is `FUNNELQ_NOMEM`, nothing read) and sends the copy.
+///
+/// # Safety
+/// `data` must be readable for `len` bytes.
+unsafe fn send_copy(
+    tx: *const funnelq_sender,
+    data: *const c_void,
+    len: usize,
+    wait: Wait,
+) -> Result<(), S> {
+    with_sender(tx, |b| {
+        // SAFETY: the caller guarantees data is readable for len bytes.
+        let m = unsafe { Msg::copy(data, len) }?;
+        send_one(b, m, wait)
+    })
+}
+
 /// A zero-copy message for sender `b`.
 fn borrowed(b: &SenderBody, ptr: *mut c_void, len: usize) -> Msg {
     Msg::borrowed(ptr, len, b.group.hook_ptr())
@@ -154,13 +172,8 @@ pub unsafe extern "C" fn funnelq_send_copy(
     data: *const c_void,
     len: usize,
 ) -> funnelq_status {
-    guard(|| {
-        with_sender(tx, |b| {
-            // SAFETY: the caller guarantees data is readable for len bytes.
-            let m = unsafe { Msg::copy(data, len) }?;
-            send_one(b, m, Wait::Forever)
-        })
-    })
+    // SAFETY: forwarded contract on data/len.
+    guard(|| unsafe { send_copy(tx, data, len, Wait::Forever) })
 }
 
 /// As `funnelq_send_copy`, but never waits: `FUNNELQ_FULL` when full.
@@ -173,13 +186,8 @@ pub unsafe extern "C" fn funnelq_try_send_copy(
     data: *const c_void,
     len: usize,
 ) -> funnelq_status {
-    guard(|| {
-        with_sender(tx, |b| {
-            // SAFETY: the caller guarantees data is readable for len bytes.
-            let m = unsafe { Msg::copy(data, len) }?;
-            send_one(b, m, Wait::No)
-        })
-    })
+    // SAFETY: forwarded contract on data/len.
+    guard(|| unsafe { send_copy(tx, data, len, Wait::No) })
 }
 
 /// As `funnelq_send_copy`, but waits at most `timeout_ns` nanoseconds, then
@@ -194,13 +202,8 @@ pub unsafe extern "C" fn funnelq_send_copy_timeout(
     len: usize,
     timeout_ns: u64,
 ) -> funnelq_status {
-    guard(|| {
-        with_sender(tx, |b| {
-            // SAFETY: the caller guarantees data is readable for len bytes.
-            let m = unsafe { Msg::copy(data, len) }?;
-            send_one(b, m, Wait::Ns(timeout_ns))
-        })
-    })
+    // SAFETY: forwarded contract on data/len.
+    guard(|| unsafe { send_copy(tx, data, len, Wait::Ns(timeout_ns)) })
 }
 
 /// Sends `count` zero-copy items (`items[i].ptr`, `items[i].len`; `flags` is
@@ -332,6 +335,32 @@ fn batch_args(sent_out: *mut usize, count: usize, list: *const c_void) -> Result
     Ok(())
 }
 
+/// The batch sends' common path: checks the arguments, views the caller's
+/// `count` elements of `list` (items or lengths), turns them into messages
+/// with `make` and sends those.
+///
+/// # Safety
+/// `list` readable for `count` elements; `sent_out` NULL or writable.
+unsafe fn batch_of<E>(
+    tx: *const funnelq_sender,
+    list: *const E,
+    count: usize,
+    sent_out: *mut usize,
+    wait: Wait,
+    make: impl FnOnce(&SenderBody, &[E]) -> Result<Vec<Msg>, S>,
+) -> Result<(), S> {
+    with_sender(tx, |b| {
+        batch_args(sent_out, count, list.cast())?;
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: the caller guarantees `count` readable elements; count is
+        // within FUNNELQ_MAX_BATCH.
+        let list = unsafe { core::slice::from_raw_parts(list, count) };
+        send_batch(b, make(b, list)?, sent_out, wait)
+    })
+}
+
 /// # Safety
 /// `items` readable for `count` elements; `sent_out` NULL or writable.
 unsafe fn borrowed_batch(
@@ -341,22 +370,17 @@ unsafe fn borrowed_batch(
     sent_out: *mut usize,
     wait: Wait,
 ) -> Result<(), S> {
-    with_sender(tx, |b| {
-        batch_args(sent_out, count, items.cast())?;
-        if count == 0 {
-            return Ok(());
-        }
-        // SAFETY: the caller guarantees `count` readable items; count is
-        // within FUNNELQ_MAX_BATCH.
-        let items = unsafe { core::slice::from_raw_parts(items, count) };
+    let borrow = |b: &SenderBody, items: &[funnelq_msg]| {
         let hook = b.group.hook_ptr();
         let mut batch = Vec::new();
         batch
-            .try_reserve_exact(count)
+            .try_reserve_exact(items.len())
             .map_err(|_| S::FUNNELQ_NOMEM)?;
         batch.extend(items.iter().map(|m| Msg::borrowed(m.ptr, m.len, hook)));
-        send_batch(b, batch, sent_out, wait)
-    })
+        Ok(batch)
+    };
+    // SAFETY: forwarded contract on items/count/sent_out.
+    unsafe { batch_of(tx, items, count, sent_out, wait, borrow) }
 }
 
 /// # Safety
@@ -370,18 +394,12 @@ unsafe fn copied_batch(
     sent_out: *mut usize,
     wait: Wait,
 ) -> Result<(), S> {
-    with_sender(tx, |b| {
-        batch_args(sent_out, count, lens.cast())?;
-        if count == 0 {
-            return Ok(());
-        }
-        // SAFETY: the caller guarantees `count` readable lengths; count is
-        // within FUNNELQ_MAX_BATCH.
-        let lens = unsafe { core::slice::from_raw_parts(lens, count) };
+    let copy = |_: &SenderBody, lens: &[usize]| {
         // SAFETY: the caller guarantees `data` is readable for the sum of lens.
-        let batch = unsafe { Msg::copy_batch(data, lens) }?;
-        send_batch(b, batch, sent_out, wait)
-    })
+        unsafe { Msg::copy_batch(data, lens) }
+    };
+    // SAFETY: forwarded contract on lens/count/sent_out.
+    unsafe { batch_of(tx, lens, count, sent_out, wait, copy) }
 }
 
 /// Sends `batch` with the core's batch form for `wait`; what did not go in

@@ -57,6 +57,41 @@ enum Wait {
     Timeout0,
 }
 
+impl Count {
+    /// The count a batch call is made with, and the length of the buffer
+    /// behind it: a count over the limit gets one element (it must be
+    /// refused before anything is read).
+    fn sizes(self) -> (usize, usize) {
+        match self {
+            Count::Small(n) => (usize::from(n) % 40, usize::from(n) % 40),
+            Count::Over(x) => (FUNNELQ_MAX_BATCH + 1 + x as usize, 1),
+            Count::Huge(x) => (
+                usize::try_from(x)
+                    .unwrap_or(usize::MAX)
+                    .max(FUNNELQ_MAX_BATCH + 1),
+                1,
+            ),
+        }
+    }
+}
+
+impl Wait {
+    /// The `funnelq_send_copy` form for this way of waiting.
+    ///
+    /// # Safety
+    /// As `funnelq_send_copy`: `d` readable for `len` bytes.
+    unsafe fn send_copy(self, tx: *const funnelq_sender, d: *const c_void, len: usize) -> S {
+        // SAFETY: forwarded from our caller.
+        unsafe {
+            match self {
+                Wait::Block => funnelq_send_copy(tx, d, len),
+                Wait::Try => funnelq_try_send_copy(tx, d, len),
+                Wait::Timeout0 => funnelq_send_copy_timeout(tx, d, len, 0),
+            }
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Op {
     New {
@@ -316,40 +351,45 @@ impl Model {
     fn free_sender(&mut self, v: usize) {
         // SAFETY: any handle value.
         let st = unsafe { funnelq_sender_free(v as *mut funnelq_sender) };
-        match self.live_of(v, Kind::Sender) {
-            Some(c) => {
-                check("sender_free", st, S::FUNNELQ_OK);
-                self.live.remove(&v);
-                let ch = self.chan(c);
-                ch.senders -= 1;
-                if ch.senders == 0 {
-                    ch.closed = true; // S12
-                }
-                self.retire_if_gone(c);
+        if let Some(c) = self.freed("sender_free", v, Kind::Sender, st) {
+            let ch = self.chan(c);
+            ch.senders -= 1;
+            if ch.senders == 0 {
+                ch.closed = true; // S12
             }
-            None => check("sender_free", st, S::FUNNELQ_INVALID),
+            self.retire_if_gone(c);
         }
     }
 
     fn free_receiver(&mut self, v: usize) {
         // SAFETY: any handle value.
         let st = unsafe { funnelq_receiver_free(v as *mut funnelq_receiver) };
-        match self.live_of(v, Kind::Receiver) {
-            Some(c) => {
-                check("receiver_free", st, S::FUNNELQ_OK);
-                self.live.remove(&v);
-                let ch = self.chan(c);
-                ch.closed = true; // S13: queued messages are released
-                ch.receiver = false;
-                let zero_copy = ch.queue.iter().filter(|e| e.bytes.is_none()).count() as u64;
-                if ch.with_drop {
-                    ch.drops_expected += zero_copy;
-                }
-                ch.queue.clear();
-                self.retire_if_gone(c);
+        if let Some(c) = self.freed("receiver_free", v, Kind::Receiver, st) {
+            let ch = self.chan(c);
+            ch.closed = true; // S13: queued messages are released
+            ch.receiver = false;
+            let zero_copy = ch.queue.iter().filter(|e| e.bytes.is_none()).count() as u64;
+            if ch.with_drop {
+                ch.drops_expected += zero_copy;
             }
-            None => check("receiver_free", st, S::FUNNELQ_INVALID),
+            ch.queue.clear();
+            self.retire_if_gone(c);
         }
+    }
+
+    /// Checks the status `st` of freeing handle `v` of `kind` with `what`:
+    /// `FUNNELQ_OK` for a live handle, which then leaves the live set, and its
+    /// channel is returned; `FUNNELQ_INVALID` for anything else.
+    fn freed(&mut self, what: &str, v: usize, kind: Kind, st: S) -> Option<usize> {
+        let c = self.live_of(v, kind);
+        match c {
+            Some(_) => {
+                check(what, st, S::FUNNELQ_OK);
+                self.live.remove(&v);
+            }
+            None => check(what, st, S::FUNNELQ_INVALID),
+        }
+        c
     }
 
     /// The status a send of `n` messages (1 for single sends) gets, and how
@@ -421,13 +461,7 @@ impl Model {
         let tx = v as *const funnelq_sender;
         let d = bytes.as_ptr().cast::<c_void>();
         // SAFETY: `d` is readable for `len` bytes.
-        let st = unsafe {
-            match how {
-                Wait::Block => funnelq_send_copy(tx, d, len),
-                Wait::Try => funnelq_try_send_copy(tx, d, len),
-                Wait::Timeout0 => funnelq_send_copy_timeout(tx, d, len, 0),
-            }
-        };
+        let st = unsafe { how.send_copy(tx, d, len) };
         check("send_copy", st, want);
         if sent == 1 {
             self.chan(c.unwrap()).queue.push_back(Expect {
@@ -452,28 +486,13 @@ impl Model {
         let d = one.as_ptr().cast::<c_void>();
         // SAFETY: the library must refuse `len` before reading; if it read,
         // AddressSanitizer would report it (the finding we look for).
-        let st = unsafe {
-            match how {
-                Wait::Block => funnelq_send_copy(tx, d, len),
-                Wait::Try => funnelq_try_send_copy(tx, d, len),
-                Wait::Timeout0 => funnelq_send_copy_timeout(tx, d, len, 0),
-            }
-        };
+        let st = unsafe { how.send_copy(tx, d, len) };
         check("send_copy (huge)", st, want);
     }
 
     fn send_batch(&mut self, v: usize, how: Wait, count: Count, copy: bool) {
         let c = self.live_of(v, Kind::Sender);
-        let (count, buffer) = match count {
-            Count::Small(n) => (usize::from(n) % 40, usize::from(n) % 40),
-            Count::Over(x) => (FUNNELQ_MAX_BATCH + 1 + x as usize, 1),
-            Count::Huge(x) => (
-                usize::try_from(x)
-                    .unwrap_or(usize::MAX)
-                    .max(FUNNELQ_MAX_BATCH + 1),
-                1,
-            ),
-        };
+        let (count, buffer) = count.sizes();
         let (want, sent) = if count > FUNNELQ_MAX_BATCH {
             (S::FUNNELQ_INVALID, 0)
         } else {
@@ -628,15 +647,8 @@ impl Model {
     fn recv_batch(&mut self, v: usize, how: Wait, max: Count, big: bool) {
         let c = self.live_of(v, Kind::Receiver);
         let (max, buffer) = match max {
-            Count::Small(n) if big && n == 0 => (FUNNELQ_MAX_BATCH, FUNNELQ_MAX_BATCH),
-            Count::Small(n) => (usize::from(n) % 40, usize::from(n) % 40),
-            Count::Over(x) => (FUNNELQ_MAX_BATCH + 1 + x as usize, 1),
-            Count::Huge(x) => (
-                usize::try_from(x)
-                    .unwrap_or(usize::MAX)
-                    .max(FUNNELQ_MAX_BATCH + 1),
-                1,
-            ),
+            Count::Small(0) if big => (FUNNELQ_MAX_BATCH, FUNNELQ_MAX_BATCH),
+            max => max.sizes(),
         };
         let (want, n) = if c.is_some() && (max == 0 || max > FUNNELQ_MAX_BATCH) {
             (S::FUNNELQ_INVALID, 0)
