@@ -82,23 +82,32 @@ func checkMsg(b *testing.B, m []byte) {
 	}
 }
 
-func benchGoChan(b *testing.B, producers int) {
-	ch := make(chan []byte, benchCap)
+// goChanProducers starts one goroutine per producer, each running send
+// with its share of b.N, and closes ch once they are all done (the Go
+// channel's end of stream).
+func goChanProducers[E any](b *testing.B, ch chan E, producers int, send func(count int)) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	for i := range producers {
 		wg.Add(1)
 		go func(count int) {
 			defer wg.Done()
-			for range count {
-				ch <- payload
-			}
+			send(count)
 		}(share(b.N, producers, i))
 	}
 	go func() {
 		wg.Wait()
 		close(ch)
 	}()
+}
+
+func benchGoChan(b *testing.B, producers int) {
+	ch := make(chan []byte, benchCap)
+	goChanProducers(b, ch, producers, func(count int) {
+		for range count {
+			ch <- payload
+		}
+	})
 	n := 0
 	for m := range ch {
 		checkMsg(b, m)
@@ -109,27 +118,17 @@ func benchGoChan(b *testing.B, producers int) {
 
 func benchGoChanBatch(b *testing.B, producers int) {
 	ch := make(chan [][]byte, benchCap/benchBatch)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for i := range producers {
-		wg.Add(1)
-		go func(count int) {
-			defer wg.Done()
-			_ = eachBatch(count, func(k int) error {
-				// A new slice per batch: the consumer owns what it received.
-				batch := make([][]byte, k)
-				for j := range batch {
-					batch[j] = payload
-				}
-				ch <- batch
-				return nil
-			})
-		}(share(b.N, producers, i))
-	}
-	go func() {
-		wg.Wait()
-		close(ch)
-	}()
+	goChanProducers(b, ch, producers, func(count int) {
+		_ = eachBatch(count, func(k int) error {
+			// A new slice per batch: the consumer owns what it received.
+			batch := make([][]byte, k)
+			for j := range batch {
+				batch[j] = payload
+			}
+			ch <- batch
+			return nil
+		})
+	})
 	n := 0
 	for batch := range ch {
 		for _, m := range batch {
@@ -205,12 +204,14 @@ func benchSendRecv(b *testing.B, producers int) {
 	checkReceived(b, n)
 }
 
-func benchBatch64(b *testing.B, producers int) {
+// recvBatches receives, with recv, batches from producers sending with
+// sendBatches until the stream ends, checking every message.
+func recvBatches(b *testing.B, producers int, recv func(rx *Receiver) ([][]byte, error)) {
 	rx := funnelqProducers(b, producers, sendBatches)
 	defer rx.Free()
 	n := 0
 	for {
-		got, err := rx.RecvBatch(benchBatch)
+		got, err := recv(rx)
 		if errors.Is(err, ErrClosed) {
 			break
 		}
@@ -225,26 +226,19 @@ func benchBatch64(b *testing.B, producers int) {
 	checkReceived(b, n)
 }
 
+func benchBatch64(b *testing.B, producers int) {
+	recvBatches(b, producers, func(rx *Receiver) ([][]byte, error) {
+		return rx.RecvBatch(benchBatch)
+	})
+}
+
 func benchBatch64Into(b *testing.B, producers int) {
 	dst := make([][]byte, benchBatch)
 	for i := range dst {
 		dst[i] = make([]byte, 0, 64)
 	}
-	rx := funnelqProducers(b, producers, sendBatches)
-	defer rx.Free()
-	n := 0
-	for {
+	recvBatches(b, producers, func(rx *Receiver) ([][]byte, error) {
 		k, err := rx.RecvBatchInto(dst)
-		if errors.Is(err, ErrClosed) {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, m := range dst[:k] {
-			checkMsg(b, m)
-		}
-		n += k
-	}
-	checkReceived(b, n)
+		return dst[:k], err
+	})
 }

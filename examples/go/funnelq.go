@@ -361,47 +361,73 @@ func (sc *batchScratch) put() {
 // Close closes the channel (idempotent): sends fail with ErrClosed, the
 // Receiver drains what is queued and then gets ErrClosed.
 func (s *Sender) Close() error {
-	h := s.handle()
-	if h == nil {
-		return ErrInvalid
-	}
-	defer runtime.KeepAlive(s)
-	return statusErr(C.funnelq_close(unsafe.Pointer(h)))
+	return senderQuery(s, closeChan)
 }
 
 // Len is a snapshot of the number of queued messages (0 if s is freed).
 func (s *Sender) Len() int {
-	h := s.handle()
-	if h == nil {
-		return 0
-	}
-	defer runtime.KeepAlive(s)
-	var n C.size_t
-	C.funnelq_len(unsafe.Pointer(h), &n)
-	return int(n)
+	return senderQuery(s, chanLen)
 }
 
 // Cap is the channel's capacity (0 if s is freed).
 func (s *Sender) Cap() int {
-	h := s.handle()
-	if h == nil {
-		return 0
-	}
-	defer runtime.KeepAlive(s)
-	var n C.size_t
-	C.funnelq_capacity(unsafe.Pointer(h), &n)
-	return int(n)
+	return senderQuery(s, chanCap)
 }
 
 // IsClosed reports whether the channel is closed (true if s is freed).
 func (s *Sender) IsClosed() bool {
-	h := s.handle()
+	return senderQuery(s, chanIsClosed)
+}
+
+// senderQuery runs query on s's handle (nil if s is freed).
+func senderQuery[R any](s *Sender, query func(h unsafe.Pointer) R) R {
+	defer runtime.KeepAlive(s)
+	return query(unsafe.Pointer(s.handle()))
+}
+
+// receiverQuery runs query on r's handle (nil if r is freed), read-locked
+// so that Free waits for it.
+func receiverQuery[R any](r *Receiver, query func(h unsafe.Pointer) R) R {
+	h := r.acquire()
+	if h == nil {
+		return query(nil)
+	}
+	defer r.mu.RUnlock()
+	return query(unsafe.Pointer(h))
+}
+
+// The channel queries both handles answer, on a C handle of either kind;
+// nil (a freed handle) answers ErrInvalid, 0, 0 and closed.
+
+func closeChan(h unsafe.Pointer) error {
+	if h == nil {
+		return ErrInvalid
+	}
+	return statusErr(C.funnelq_close(h))
+}
+
+func chanLen(h unsafe.Pointer) int {
+	var n C.size_t
+	if h != nil {
+		C.funnelq_len(h, &n)
+	}
+	return int(n)
+}
+
+func chanCap(h unsafe.Pointer) int {
+	var n C.size_t
+	if h != nil {
+		C.funnelq_capacity(h, &n)
+	}
+	return int(n)
+}
+
+func chanIsClosed(h unsafe.Pointer) bool {
 	if h == nil {
 		return true
 	}
-	defer runtime.KeepAlive(s)
 	var b C.bool
-	C.funnelq_is_closed(unsafe.Pointer(h), &b)
+	C.funnelq_is_closed(h, &b)
 	return bool(b)
 }
 
@@ -678,46 +704,20 @@ func (r *Receiver) RecvBatchTimeout(max int, d time.Duration) ([][]byte, error) 
 // Close closes the channel (idempotent); a receive blocked in another
 // goroutine wakes, returns what is queued, then ErrClosed.
 func (r *Receiver) Close() error {
-	h := r.acquire()
-	if h == nil {
-		return ErrInvalid
-	}
-	defer r.mu.RUnlock()
-	return statusErr(C.funnelq_close(unsafe.Pointer(h)))
+	return receiverQuery(r, closeChan)
 }
 
 // Len is a snapshot of the number of queued messages (0 if r is freed).
 func (r *Receiver) Len() int {
-	h := r.acquire()
-	if h == nil {
-		return 0
-	}
-	defer r.mu.RUnlock()
-	var n C.size_t
-	C.funnelq_len(unsafe.Pointer(h), &n)
-	return int(n)
+	return receiverQuery(r, chanLen)
 }
 
 // Cap is the channel's capacity (0 if r is freed).
 func (r *Receiver) Cap() int {
-	h := r.acquire()
-	if h == nil {
-		return 0
-	}
-	defer r.mu.RUnlock()
-	var n C.size_t
-	C.funnelq_capacity(unsafe.Pointer(h), &n)
-	return int(n)
+	return receiverQuery(r, chanCap)
 }
 
 // IsClosed reports whether the channel is closed (true if r is freed).
 func (r *Receiver) IsClosed() bool {
-	h := r.acquire()
-	if h == nil {
-		return true
-	}
-	defer r.mu.RUnlock()
-	var b C.bool
-	C.funnelq_is_closed(unsafe.Pointer(h), &b)
-	return bool(b)
+	return receiverQuery(r, chanIsClosed)
 }

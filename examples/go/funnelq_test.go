@@ -39,10 +39,44 @@ func mustNew(t testing.TB, capacity int) (*Sender, *Receiver) {
 	return tx, rx
 }
 
+// goProducers starts n producer goroutines, p = 0..n-1, each running
+// body(p, s) with its own clone s of tx, freed when body returns or the
+// goroutine exits (the last Sender freed ends the stream, S12). Wait on the
+// returned group for them all.
+func goProducers(t testing.TB, tx *Sender, n int, body func(p int, s *Sender)) *sync.WaitGroup {
+	t.Helper()
+	var wg sync.WaitGroup
+	for p := 0; p < n; p++ {
+		s, err := tx.Clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer s.Free()
+			body(p, s)
+		}()
+	}
+	return &wg
+}
+
 func wantErr(t *testing.T, got, want error) {
 	t.Helper()
 	if !errors.Is(got, want) {
 		t.Fatalf("got error %v, want %v", got, want)
+	}
+}
+
+// wantWoken checks that a call blocked in another goroutine returns, within
+// 2 s, with the error want, sent on errc; the failure message is what.
+func wantWoken(t *testing.T, errc <-chan error, want error, what string) {
+	t.Helper()
+	select {
+	case err := <-errc:
+		wantErr(t, err, want)
+	case <-time.After(2 * time.Second):
+		t.Fatal(what)
 	}
 }
 
@@ -128,26 +162,16 @@ func TestS03S04FifoStress(t *testing.T) {
 	const producers = 4
 	per := stressPerProducer()
 	tx, rx := mustNew(t, 256)
-	var wg sync.WaitGroup
-	for p := 0; p < producers; p++ {
-		mine, err := tx.Clone()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func(id uint32, s *Sender) {
-			defer wg.Done()
-			defer s.Free()
-			var buf [8]byte
-			for seq := 0; seq < per; seq++ {
-				binary.LittleEndian.PutUint64(buf[:], uint64(id)<<32|uint64(seq))
-				if err := s.Send(buf[:]); err != nil {
-					t.Errorf("producer %d: %v", id, err)
-					return
-				}
+	wg := goProducers(t, tx, producers, func(id int, s *Sender) {
+		var buf [8]byte
+		for seq := 0; seq < per; seq++ {
+			binary.LittleEndian.PutUint64(buf[:], uint64(id)<<32|uint64(seq))
+			if err := s.Send(buf[:]); err != nil {
+				t.Errorf("producer %d: %v", id, err)
+				return
 			}
-		}(uint32(p), mine)
-	}
+		}
+	})
 	if err := tx.Free(); err != nil {
 		t.Fatal(err)
 	}
@@ -260,12 +284,7 @@ func TestS07CloseWakes(t *testing.T) {
 	_, err := rx.TryRecv() // the single-consumer rule
 	wantErr(t, err, ErrBusy)
 	tx.Close()
-	select {
-	case err := <-errc:
-		wantErr(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("blocked Recv not woken by Close")
-	}
+	wantWoken(t, errc, ErrClosed, "blocked Recv not woken by Close")
 
 	tx2, rx2 := mustNew(t, 1)
 	if err := tx2.Send([]byte("first")); err != nil {
@@ -278,12 +297,7 @@ func TestS07CloseWakes(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	rx2.Close()
 	for i := 0; i < 2; i++ {
-		select {
-		case err := <-sendErrs:
-			wantErr(t, err, ErrClosed)
-		case <-time.After(2 * time.Second):
-			t.Fatal("blocked Send not woken by Close")
-		}
+		wantWoken(t, sendErrs, ErrClosed, "blocked Send not woken by Close")
 	}
 	if b, err := rx2.Recv(); err != nil || string(b) != "first" {
 		t.Fatalf("drain: %q, %v", b, err)
@@ -470,12 +484,7 @@ func TestS13ReceiverGone(t *testing.T) {
 	if err := rx.Free(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-blocked:
-		wantErr(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("blocked Send not woken by Receiver.Free")
-	}
+	wantWoken(t, blocked, ErrClosed, "blocked Send not woken by Receiver.Free")
 	wantErr(t, tx.Send([]byte("late")), ErrClosed)
 	if !tx.IsClosed() {
 		t.Fatal("not closed")

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,27 +156,17 @@ func TestS21ChannelFreedWhileGoroutinesBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ok atomic.Int64
-		var wg sync.WaitGroup
-		for p := 0; p < producers; p++ {
-			c, err := tx.Clone()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Free()
-				for {
-					if err := c.Send([]byte{byte(p)}); err != nil {
-						if !errors.Is(err, ErrClosed) {
-							t.Errorf("Send: %v", err)
-						}
-						return
+		wg := goProducers(t, tx, producers, func(p int, c *Sender) {
+			for {
+				if err := c.Send([]byte{byte(p)}); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("Send: %v", err)
 					}
-					ok.Add(1)
+					return
 				}
-			}()
-		}
+				ok.Add(1)
+			}
+		})
 		time.Sleep(time.Duration(1+round%5) * time.Millisecond)
 		start := time.Now()
 		if err := rx.Free(); err != nil {
@@ -208,12 +197,7 @@ func TestS21ChannelFreedWhileGoroutinesBlock(t *testing.T) {
 	if err := rx.Free(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-got:
-		wantErr(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("a Recv blocked across Receiver.Free did not return")
-	}
+	wantWoken(t, got, ErrClosed, "a Recv blocked across Receiver.Free did not return")
 	wantErr(t, tx.Send([]byte("x")), ErrClosed)
 }
 
@@ -238,40 +222,30 @@ func TestS21GoroutinesExitMidStream(t *testing.T) {
 		okCount := make([]atomic.Int64, producers)
 		exitAt := []int{rnd.Intn(perProducer), rnd.Intn(perProducer)}
 		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for p := 0; p < producers; p++ {
-			c, err := tx.Clone()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Free()
-				var buf [8]byte
-				for seq := 0; seq < perProducer; seq++ {
-					if p == 0 && seq == exitAt[0] {
-						runtime.Goexit() // deferred Free and Done still run
-					}
-					binary.LittleEndian.PutUint32(buf[:4], uint32(p))
-					binary.LittleEndian.PutUint32(buf[4:], uint32(seq))
-					var err error
-					if p == 1 {
-						err = c.SendContext(ctx, buf[:])
-					} else {
-						err = c.Send(buf[:])
-					}
-					if p == 1 && errors.Is(err, context.Canceled) {
-						return
-					}
-					if err != nil {
-						t.Errorf("producer %d: %v", p, err)
-						return
-					}
-					okCount[p].Add(1)
+		wg := goProducers(t, tx, producers, func(p int, c *Sender) {
+			var buf [8]byte
+			for seq := 0; seq < perProducer; seq++ {
+				if p == 0 && seq == exitAt[0] {
+					runtime.Goexit() // deferred Free and Done still run
 				}
-			}()
-		}
+				binary.LittleEndian.PutUint32(buf[:4], uint32(p))
+				binary.LittleEndian.PutUint32(buf[4:], uint32(seq))
+				var err error
+				if p == 1 {
+					err = c.SendContext(ctx, buf[:])
+				} else {
+					err = c.Send(buf[:])
+				}
+				if p == 1 && errors.Is(err, context.Canceled) {
+					return
+				}
+				if err != nil {
+					t.Errorf("producer %d: %v", p, err)
+					return
+				}
+				okCount[p].Add(1)
+			}
+		})
 		_ = tx.Free()
 		next := make([]int, producers)
 		received := 0
