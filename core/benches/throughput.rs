@@ -28,9 +28,9 @@ trait Peer {
 }
 
 /// The four channels share method names; only the types and the constructor
-/// differ.
-macro_rules! peer {
-    ($peer:ident, $name:literal, $tx:ty, $rx:ty, $new:path) => {
+/// differ. One row per channel: `Peer = "name", Sender, Receiver, constructor;`.
+macro_rules! peers {
+    ($($peer:ident = $name:literal, $tx:ty, $rx:ty, $new:path;)*) => {$(
         struct $peer;
         impl Peer for $peer {
             const NAME: &'static str = $name;
@@ -52,37 +52,15 @@ macro_rules! peer {
                 rx.try_recv().ok()
             }
         }
-    };
+    )*};
 }
 
-peer!(
-    Funnelq,
-    "funnelq",
-    funnelq::Sender<u64>,
-    funnelq::Receiver<u64>,
-    funnelq::channel
-);
-peer!(
-    Crossbeam,
-    "crossbeam",
-    crossbeam_channel::Sender<u64>,
-    crossbeam_channel::Receiver<u64>,
-    crossbeam_channel::bounded
-);
-peer!(
-    Std,
-    "std sync_channel",
-    mpsc::SyncSender<u64>,
-    mpsc::Receiver<u64>,
-    mpsc::sync_channel
-);
-peer!(
-    Flume,
-    "flume",
-    flume::Sender<u64>,
-    flume::Receiver<u64>,
-    flume::bounded
-);
+peers! {
+    Funnelq = "funnelq", funnelq::Sender<u64>, funnelq::Receiver<u64>, funnelq::channel;
+    Crossbeam = "crossbeam", crossbeam_channel::Sender<u64>, crossbeam_channel::Receiver<u64>, crossbeam_channel::bounded;
+    Std = "std sync_channel", mpsc::SyncSender<u64>, mpsc::Receiver<u64>, mpsc::sync_channel;
+    Flume = "flume", flume::Sender<u64>, flume::Receiver<u64>, flume::bounded;
+}
 
 /// `producers` threads send `total` messages in all; the main thread
 /// receives them. Returns ns per message.
@@ -225,6 +203,22 @@ fn all4(f: impl Fn(usize) -> f64) -> [f64; 4] {
     [f(0), f(1), f(2), f(3)]
 }
 
+/// `measure`s `$f::<P>(args)` for each peer `P`, in the order of `names` in
+/// `main`: `per_peer!(n, |n| shape(x, n))` measures `shape::<P>(x, n)` over
+/// `n` messages.
+macro_rules! per_peer {
+    ($n:expr, |$k:ident| $f:ident($($arg:expr),*)) => {
+        all4(|i| {
+            measure($n, |$k| match i {
+                0 => $f::<Funnelq>($($arg),*),
+                1 => $f::<Crossbeam>($($arg),*),
+                2 => $f::<Std>($($arg),*),
+                _ => $f::<Flume>($($arg),*),
+            })
+        })
+    };
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
     // useful: run a tiny smoke version then, so tests stay fast.
@@ -240,14 +234,7 @@ fn main() {
             } else {
                 format!("MPSC {producers}P, cap {cap}")
             };
-            let ns = all4(|i| {
-                measure(total, |total| match i {
-                    0 => throughput::<Funnelq>(producers, cap, total),
-                    1 => throughput::<Crossbeam>(producers, cap, total),
-                    2 => throughput::<Std>(producers, cap, total),
-                    _ => throughput::<Flume>(producers, cap, total),
-                })
-            });
+            let ns = per_peer!(total, |total| throughput(producers, cap, total));
             eprintln!("{shape}: {ns:.1?}");
             rows.push(Row {
                 shape,
@@ -258,23 +245,9 @@ fn main() {
         }
     }
     let rounds = 20_000 / scale;
-    let ping = all4(|i| {
-        measure(rounds, |rounds| match i {
-            0 => ping_pong::<Funnelq>(rounds),
-            1 => ping_pong::<Crossbeam>(rounds),
-            2 => ping_pong::<Std>(rounds),
-            _ => ping_pong::<Flume>(rounds),
-        })
-    });
+    let ping = per_peer!(rounds, |rounds| ping_pong(rounds));
     let pairs = 2_000_000 / scale;
-    let pair = all4(|i| {
-        measure(pairs, |pairs| match i {
-            0 => uncontended::<Funnelq>(pairs),
-            1 => uncontended::<Crossbeam>(pairs),
-            2 => uncontended::<Std>(pairs),
-            _ => uncontended::<Flume>(pairs),
-        })
-    });
+    let pair = per_peer!(pairs, |pairs| uncontended(pairs));
 
     if let Ok(path) = std::env::var("FUNNELQ_BENCH_JSON") {
         write_json(&path, names, &rows);

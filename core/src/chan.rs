@@ -148,7 +148,49 @@ impl<T, S: Slots<T>> Chan<T, S> {
         self.not_full.notify_all();
     }
 
+    /// One try of a send that waits while the channel is full: `None`
+    /// (full: the message is back in `msg`, wait and try again), or the
+    /// outcome (`Err` hands back the message of a closed channel).
+    fn send_attempt(&self, msg: &mut Option<T>) -> Option<Result<(), T>> {
+        match self.try_send(msg.take()?) {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Closed(m)) => Some(Err(m)),
+            Err(TrySendError::Full(m)) => {
+                *msg = Some(m);
+                None
+            }
+        }
+    }
+
     // ----- one async step -----------------------------------------------------
+
+    /// The register / re-check step every async poll takes (module `wait`):
+    /// Ready with what `attempt` yields, once it yields (`Some`), leaving
+    /// `event` (which passes on a wake-up that picked `waiter` meanwhile);
+    /// else registers `waiter` with the task's waker and tries once more
+    /// before returning `Pending`. A registered waiter, linked or picked by
+    /// a notify that wakes the waker, gets the next slot or message to this
+    /// future.
+    fn poll<R>(
+        event: &Event,
+        cx: &mut Context<'_>,
+        waiter: Pin<&Waiter>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Poll<R> {
+        let mut registered = false;
+        loop {
+            if let Some(r) = attempt() {
+                event.leave(&waiter);
+                return Poll::Ready(r);
+            }
+            if registered {
+                return Poll::Pending;
+            }
+            // Register, then loop once more to re-check.
+            event.register(waiter, Some(cx.waker()));
+            registered = true;
+        }
+    }
 
     /// One poll of an async send. `msg` is `Some` until it is enqueued or
     /// handed back.
@@ -158,30 +200,13 @@ impl<T, S: Slots<T>> Chan<T, S> {
         waiter: Pin<&Waiter>,
         msg: &mut Option<T>,
     ) -> Poll<Result<(), SendError<T>>> {
-        let mut registered = false;
-        loop {
-            let Some(m) = msg.take() else {
-                // Polled after completion: nothing left to do.
-                return Poll::Ready(Ok(()));
-            };
-            match self.try_send(m) {
-                Ok(()) => {
-                    self.not_full.leave(&waiter);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(TrySendError::Closed(m)) => {
-                    self.not_full.leave(&waiter);
-                    return Poll::Ready(Err(SendError(m)));
-                }
-                Err(TrySendError::Full(m)) => *msg = Some(m),
-            }
-            if registered {
-                return Poll::Pending;
-            }
-            // Register, then loop once more to re-check (module `wait`).
-            self.not_full.register(waiter, Some(cx.waker()));
-            registered = true;
+        if msg.is_none() {
+            // Polled after completion: nothing left to do.
+            return Poll::Ready(Ok(()));
         }
+        Self::poll(&self.not_full, cx, waiter, || {
+            self.send_attempt(msg).map(|r| r.map_err(SendError))
+        })
     }
 
     /// One poll of an async receive.
@@ -194,26 +219,10 @@ impl<T, S: Slots<T>> Chan<T, S> {
         cx: &mut Context<'_>,
         waiter: Pin<&Waiter>,
     ) -> Poll<Result<T, RecvError>> {
-        let mut registered = false;
-        loop {
+        Self::poll(&self.not_empty, cx, waiter, || {
             // SAFETY: forwarded from our caller.
-            match unsafe { self.try_recv() } {
-                Ok(m) => {
-                    self.not_empty.leave(&waiter);
-                    return Poll::Ready(Ok(m));
-                }
-                Err(TryRecvError::Closed) => {
-                    self.not_empty.leave(&waiter);
-                    return Poll::Ready(Err(RecvError));
-                }
-                Err(TryRecvError::Empty) => {}
-            }
-            if registered {
-                return Poll::Pending;
-            }
-            self.not_empty.register(waiter, Some(cx.waker()));
-            registered = true;
-        }
+            recv_outcome(unsafe { self.try_recv() })
+        })
     }
 
     /// One poll of an async batch send: moves as much of `items` as fits,
@@ -230,34 +239,18 @@ impl<T, S: Slots<T>> Chan<T, S> {
         items: &mut alloc::vec::Vec<T>,
         sent: &mut usize,
     ) -> Poll<Result<usize, SendError<()>>> {
-        let mut registered = false;
-        loop {
+        Self::poll(&self.not_full, cx, waiter, || loop {
             if items.is_empty() {
-                self.not_full.leave(&waiter);
-                return Poll::Ready(Ok(*sent));
+                return Some(Ok(*sent));
             }
             match self.try_send_batch(items) {
                 // Progress: go round again (the rest may fit too, and an
                 // empty `items` completes above).
-                Ok(n) => {
-                    *sent += n;
-                    continue;
-                }
-                Err(TrySendError::Closed(())) => {
-                    self.not_full.leave(&waiter);
-                    return Poll::Ready(Err(SendError(())));
-                }
-                Err(TrySendError::Full(())) => {}
+                Ok(n) => *sent += n,
+                Err(TrySendError::Closed(())) => return Some(Err(SendError(()))),
+                Err(TrySendError::Full(())) => return None,
             }
-            if registered {
-                // Linked, or picked by a notify that wakes our waker:
-                // either way a freed slot reaches this future.
-                return Poll::Pending;
-            }
-            // Register, then loop once more to re-check (module `wait`).
-            self.not_full.register(waiter, Some(cx.waker()));
-            registered = true;
-        }
+        })
     }
 
     /// One poll of an async batch receive: appends up to `max` ready
@@ -276,26 +269,10 @@ impl<T, S: Slots<T>> Chan<T, S> {
         out: &mut alloc::vec::Vec<T>,
         max: usize,
     ) -> Poll<Result<usize, RecvError>> {
-        let mut registered = false;
-        loop {
+        Self::poll(&self.not_empty, cx, waiter, || {
             // SAFETY: forwarded from our caller.
-            match unsafe { self.try_recv_batch(out, max) } {
-                Ok(n) => {
-                    self.not_empty.leave(&waiter);
-                    return Poll::Ready(Ok(n));
-                }
-                Err(TryRecvError::Closed) => {
-                    self.not_empty.leave(&waiter);
-                    return Poll::Ready(Err(RecvError));
-                }
-                Err(TryRecvError::Empty) => {}
-            }
-            if registered {
-                return Poll::Pending;
-            }
-            self.not_empty.register(waiter, Some(cx.waker()));
-            registered = true;
-        }
+            recv_outcome(unsafe { self.try_recv_batch(out, max) })
+        })
     }
 
     /// A send future is dropped: unlink its waiter and pass on a wake-up.
@@ -319,6 +296,17 @@ impl<T, S: Slots<T>> Chan<T, S> {
     #[cfg(feature = "alloc")]
     pub(crate) fn capacity(&self) -> usize {
         self.ring.capacity()
+    }
+}
+
+/// One try of a receive that waits while the channel is empty: `None`
+/// (empty: wait and try again), or the outcome (what it took, or the end of
+/// the stream).
+fn recv_outcome<R>(r: Result<R, TryRecvError>) -> Option<Result<R, RecvError>> {
+    match r {
+        Ok(r) => Some(Ok(r)),
+        Err(TryRecvError::Closed) => Some(Err(RecvError)),
+        Err(TryRecvError::Empty) => None,
     }
 }
 
@@ -392,16 +380,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
     /// `Err(Err(m))` a closed channel.
     pub(crate) fn send_until(&self, msg: T, deadline: Option<u64>) -> Result<(), Result<T, T>> {
         let mut msg = Some(msg);
-        let outcome = Self::block(&self.not_full, deadline, || {
-            match self.try_send(msg.take()?) {
-                Ok(()) => Some(Ok(())),
-                Err(TrySendError::Closed(m)) => Some(Err(m)),
-                Err(TrySendError::Full(m)) => {
-                    msg = Some(m);
-                    None
-                }
-            }
-        });
+        let outcome = Self::block(&self.not_full, deadline, || self.send_attempt(&mut msg));
         match outcome {
             Some(Ok(())) => Ok(()),
             Some(Err(m)) => Err(Err(m)),
@@ -417,11 +396,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
     pub(crate) unsafe fn recv_until(&self, deadline: Option<u64>) -> Option<Result<T, RecvError>> {
         Self::block(&self.not_empty, deadline, || {
             // SAFETY: forwarded from our caller.
-            match unsafe { self.try_recv() } {
-                Ok(m) => Some(Ok(m)),
-                Err(TryRecvError::Closed) => Some(Err(RecvError)),
-                Err(TryRecvError::Empty) => None,
-            }
+            recv_outcome(unsafe { self.try_recv() })
         })
     }
 
@@ -442,11 +417,7 @@ impl<T, S: Slots<T>> Chan<T, S> {
         }
         Self::block(&self.not_empty, deadline, || {
             // SAFETY: forwarded from our caller.
-            match unsafe { self.try_recv_batch(out, max) } {
-                Ok(n) => Some(Ok(n)),
-                Err(TryRecvError::Closed) => Some(Err(RecvError)),
-                Err(TryRecvError::Empty) => None,
-            }
+            recv_outcome(unsafe { self.try_recv_batch(out, max) })
         })
     }
 

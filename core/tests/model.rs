@@ -200,6 +200,31 @@ impl Harness {
         self.model.drain(..k).collect()
     }
 
+    /// Checks a batch receive of up to `max` against the model (S18): it
+    /// returned `r` and appended the messages `got`. With `max` 0 it must
+    /// return `ready(0)`; with nothing queued, `when_empty(closed)`; else
+    /// `ready(n)` with the first `n = min(max, queued)` messages, in order.
+    /// Nothing is appended but those.
+    fn check_batch<R: PartialEq + std::fmt::Debug>(
+        &mut self,
+        max: u8,
+        r: R,
+        got: Vec<u64>,
+        ready: impl Fn(usize) -> R,
+        when_empty: impl Fn(bool) -> R,
+    ) {
+        let (expect, want) = if max == 0 {
+            (ready(0), Vec::new())
+        } else if self.model.is_empty() {
+            (when_empty(self.closed), Vec::new())
+        } else {
+            let want = self.take(max.into());
+            (ready(want.len()), want)
+        };
+        assert_eq!(r, expect, "S18: up to max that are ready");
+        assert_eq!(got, want, "S18: FIFO");
+    }
+
     fn step(&mut self, op: &Op) {
         match *op {
             Op::TrySend(i) => {
@@ -402,21 +427,13 @@ impl Harness {
                 let r = rx.try_recv_batch(&mut buf, max.into());
                 let got = ids(&buf);
                 drop(buf);
-                let (empty, closed) = (self.model.is_empty(), self.closed);
-                if max == 0 {
-                    assert_eq!(r, Ok(0));
-                } else if empty {
-                    let e = if closed {
+                self.check_batch(max, r, got, Ok, |closed| {
+                    Err(if closed {
                         TryRecvError::Closed
                     } else {
                         TryRecvError::Empty
-                    };
-                    assert_eq!(r, Err(e));
-                } else {
-                    let want = self.take(max.into());
-                    assert_eq!(r, Ok(want.len()), "S18: up to max that are ready");
-                    assert_eq!(got, want, "S18: FIFO");
-                }
+                    })
+                });
             }
             Op::RecvBatchTimeout(max, ms) | Op::RecvBatchDeadline(max, ms) => {
                 let Some(rx) = self.rx.as_mut() else { return };
@@ -436,21 +453,13 @@ impl Harness {
                 );
                 let got = ids(&buf);
                 drop(buf);
-                let (empty, closed) = (self.model.is_empty(), self.closed);
-                if max == 0 {
-                    assert_eq!(r, Ok(0));
-                } else if empty {
-                    let e = if closed {
+                self.check_batch(max, r, got, Ok, |closed| {
+                    Err(if closed {
                         RecvTimeoutError::Closed
                     } else {
                         RecvTimeoutError::Timeout
-                    };
-                    assert_eq!(r, Err(e));
-                } else {
-                    let want = self.take(max.into());
-                    assert_eq!(r, Ok(want.len()));
-                    assert_eq!(got, want);
-                }
+                    })
+                });
             }
             Op::RecvAsyncPollOnce => {
                 let Some(rx) = self.rx.as_mut() else { return };
@@ -469,20 +478,20 @@ impl Harness {
                 let r = poll_once(rx.recv_batch_async(&mut buf, max.into()));
                 let got = ids(&buf);
                 drop(buf);
-                if max == 0 {
-                    assert_eq!(r, Poll::Ready(Ok(0)));
-                } else if self.model.is_empty() {
-                    if self.closed {
-                        assert_eq!(r, Poll::Ready(Err(RecvError)));
-                    } else {
-                        assert_eq!(r, Poll::Pending, "S16: cancelled, nothing taken");
-                    }
-                    assert!(got.is_empty());
-                } else {
-                    let want = self.take(max.into());
-                    assert_eq!(r, Poll::Ready(Ok(want.len())));
-                    assert_eq!(got, want);
-                }
+                // Pending when empty and open: cancelled, nothing taken (S16).
+                self.check_batch(
+                    max,
+                    r,
+                    got,
+                    |n| Poll::Ready(Ok(n)),
+                    |closed| {
+                        if closed {
+                            Poll::Ready(Err(RecvError))
+                        } else {
+                            Poll::Pending
+                        }
+                    },
+                );
             }
             Op::CloseSender(i) => {
                 let Some(tx) = self.sender(i) else { return };
