@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 
 # What the installed wheel was built from. pip would rebuild (and re-fetch maturin) on every
 # run; the stamp skips that when nothing the wheel is made of changed.
-sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src
+sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src bindings-common
   bindings-python/Cargo.toml bindings-python/pyproject.toml bindings-python/src bindings-python/python)
 stamp=$( {
   "$PY" --version

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ci/test-python.sh needs on a fresh Debian machine: a Python 3.9+ with venv
-# and pip, and a C linker for cargo. Rust (rustup stable) is assumed present. maturin and
-# pytest are installed by ci/test-python.sh into its own fresh virtual environment.
+# and pip, and a C linker for cargo. Rust (rustup stable) is assumed present. maturin,
+# pytest, mypy, hypothesis and atheris (a manylinux wheel with libFuzzer inside: no clang
+# needed) are installed by ci/test-python.sh into its own fresh virtual environment.
 # Idempotent and fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
