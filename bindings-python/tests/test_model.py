@@ -29,6 +29,7 @@ from hypothesis.stateful import (  # noqa: E402
     invariant,
     precondition,
     rule,
+    run_state_machine_as_test,
 )
 
 import funnelq  # noqa: E402
@@ -215,13 +216,19 @@ class ChannelModel(RuleBasedStateMachine):
         assert self.rx.full() == (len(self.model) == self.cap)
 
 
-ChannelModel.TestCase.settings = settings(
-    max_examples=EXAMPLES,
-    database=(
-        hypothesis.database.DirectoryBasedExampleDatabase(DATABASE) if DATABASE else None
-    ),
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_s01_s03_s05_s06_s09_s12_s18_s22_model = ChannelModel.TestCase
+def test_s01_s03_s05_s06_s09_s12_s18_s22_model():
+    """Random sequences of every synchronous operation against the deque model."""
+    run_state_machine_as_test(
+        ChannelModel,
+        settings=settings(
+            max_examples=EXAMPLES,
+            database=(
+                hypothesis.database.DirectoryBasedExampleDatabase(DATABASE)
+                if DATABASE
+                else None
+            ),
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
