@@ -125,3 +125,67 @@ test('s22_argument_types: batches, counts and options of the wrong type are Type
   await rejectsWith(rx.recv({ timeout: 1 }), 'TIMEOUT')
   rx.dispose()
 })
+
+test('s22_random_arguments: 20 000 calls with hostile arguments only ever throw documented errors', async () => {
+  // A seeded generator, so a failure names a reproducible call.
+  let seed = 0x5eed1234
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return seed % n
+  }
+  class Hostile extends Error {}
+  const throwing = () => {
+    throw new Hostile('from a getter')
+  }
+  const pool = [
+    undefined, null, true, 0, -0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 1e9, MAX_BATCH, MAX_BATCH + 1, 2 ** 32,
+    '', 'x', 'funnelq:s:00000001:1:0000000000000000', 'é'.repeat(1000), Symbol('s'), 10n, () => 1,
+    {}, [], [1, 'a', Buffer.alloc(2)], [1, , 3], new Array(1e9), new Array(MAX_BATCH + 1), [{}], [[1]], // eslint-disable-line no-sparse-arrays
+    { length: 2, 0: 1, 1: 2 }, new Proxy([1, 2], { get: throwing }), Object.defineProperty([1, 2], 1, { get: throwing }),
+    new Uint8Array(4), new Uint16Array(2), new ArrayBuffer(8), new DataView(new ArrayBuffer(2)), Buffer.alloc(16),
+    { timeout: 1 }, { timeout: -1 }, { timeout: '1' }, { timeout: NaN }, { signal: 1 }, { signal: AbortSignal.abort() },
+    { get timeout() { return throwing() } }, new Proxy({}, { get: throwing }), AbortSignal.abort(),
+  ]
+  const codes = new Set(['CLOSED', 'TIMEOUT', 'INVALID', 'BUSY', 'ABORT_ERR'])
+  const methods = {
+    sender: ['send', 'sendSync', 'trySend', 'sendBatch', 'sendBatchSync', 'trySendBatch', 'clone', 'close', 'share'],
+    receiver: ['recv', 'recvSync', 'tryRecv', 'recvBatch', 'recvBatchSync', 'tryRecvBatch'],
+    module: ['channel', 'revokeToken'],
+  }
+  const blocking = new Set(['sendSync', 'sendBatchSync', 'recvSync', 'recvBatchSync'])
+  const mod = require('..')
+  const pending = []
+  let [tx, rx] = channel(4)
+  const check = (e, call) => {
+    if (e instanceof Hostile) return
+    assert.ok(codes.has(e.code), `${call} threw ${e.constructor.name} ${e.code}: ${e.message}`)
+    assert.equal(e.message[0], e.message[0].toLowerCase(), `${call}: "${e.message}" starts lower-case`)
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const kind = ['sender', 'receiver', 'module'][rand(3)]
+    const name = methods[kind][rand(methods[kind].length)]
+    const args = Array.from({ length: rand(3) }, () => pool[rand(pool.length)])
+    // Large valid capacities only cost time here (s22_hostile_capacity covers them).
+    if (name === 'channel' && typeof args[0] === 'number' && args[0] > 64 && args[0] <= MAX_CAPACITY) args[0] = 64
+    // A blocking form must not block this thread: it always gets a short timeout.
+    if (blocking.has(name)) args[name.includes('Batch') || name === 'sendSync' ? 1 : 0] = { timeout: 0 }
+    const call = `#${i} ${name}(${args.map((a) => typeof a).join(', ')})`
+    try {
+      const target = kind === 'sender' ? tx : kind === 'receiver' ? rx : mod
+      const out = target[name](...args)
+      if (out && typeof out.then === 'function') pending.push(out.then(() => {}, (e) => check(e, call)))
+      if (name === 'channel') out[1].dispose()
+      if (name === 'clone') out.dispose()
+      if (name === 'share') mod.revokeToken(out)
+    } catch (e) {
+      check(e, call)
+    }
+    if (i % 500 === 499) {
+      // A fresh channel now and then: a closed one would only ever say CLOSED.
+      rx.dispose()
+      ;[tx, rx] = channel(1 + rand(8))
+    }
+  }
+  rx.dispose()
+  await Promise.all(pending)
+})
