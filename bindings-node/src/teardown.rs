@@ -12,6 +12,7 @@
 //!   its operation is dropped (cancel-safe in the core), so a dead worker's send never
 //!   keeps its sender counted (S12) and its receive never keeps the receiver held.
 
+use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,25 +68,52 @@ pub fn still_alive(env: sys::napi_env) -> Result<(), Fail> {
     }
 }
 
-/// The per-environment state: fired by the environment's cleanup hook.
-struct EnvState {
-    trigger: Arc<Trigger>,
-}
-
-/// The trigger that fires when `env` is torn down (created, with its cleanup hook, on
-/// first use in each environment).
+/// The trigger that fires when `env` is torn down: created on first use in each
+/// environment, kept as this module's instance data for that environment, fired by an
+/// environment cleanup hook. (Raw calls rather than napi-rs's typed instance data, whose
+/// lookup takes a process-wide lock on every call.)
 pub fn env_trigger(env: &Env) -> napi::Result<Arc<Trigger>> {
-    if let Some(state) = env.get_instance_data::<EnvState>()? {
-        return Ok(Arc::clone(&state.trigger));
+    let raw = env.raw();
+    let mut data = ptr::null_mut();
+    // SAFETY: `raw` is the live env of the calling thread; `data` is a valid out-pointer.
+    unsafe { sys::napi_get_instance_data(raw, &mut data) };
+    if !data.is_null() {
+        // SAFETY: only this function sets this module's instance data, always to a leaked
+        // `Box<Arc<Trigger>>` that stays until the environment's finalizer frees it.
+        return Ok(Arc::clone(unsafe { &*data.cast::<Arc<Trigger>>() }));
     }
     let trigger = Arc::new(Trigger::default());
-    env.set_instance_data(
-        EnvState {
-            trigger: Arc::clone(&trigger),
-        },
-        (),
-        |_| {},
-    )?;
-    env.add_env_cleanup_hook(Arc::clone(&trigger), |t| t.fire())?;
+    let boxed = Box::into_raw(Box::new(Arc::clone(&trigger))).cast::<c_void>();
+    // SAFETY: `boxed` is a fresh allocation handed to Node: freed by `free_trigger` when
+    // the environment goes, after its cleanup hooks ran (Node finalizes instance data in
+    // the napi_env's destructor, which the first cleanup hook registered triggers, and
+    // hooks run last-registered first); the hook's argument is unique per environment.
+    let st = unsafe {
+        let st = sys::napi_set_instance_data(raw, boxed, Some(free_trigger), ptr::null_mut());
+        if st == sys::Status::napi_ok {
+            sys::napi_add_env_cleanup_hook(raw, Some(fire_trigger), boxed)
+        } else {
+            drop(Box::from_raw(boxed.cast::<Arc<Trigger>>()));
+            st
+        }
+    };
+    if st != sys::Status::napi_ok {
+        return Err(napi::Error::new(
+            napi::Status::GenericFailure,
+            "cannot register the environment's teardown hook",
+        ));
+    }
     Ok(trigger)
+}
+
+unsafe extern "C" fn fire_trigger(arg: *mut c_void) {
+    // SAFETY: `arg` is the `Box<Arc<Trigger>>` registered with this hook, still alive
+    // (see `env_trigger`).
+    unsafe { &*arg.cast::<Arc<Trigger>>() }.fire();
+}
+
+unsafe extern "C" fn free_trigger(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the `Box<Arc<Trigger>>` leaked in `env_trigger`; Node calls this
+    // finalizer once.
+    drop(unsafe { Box::from_raw(data.cast::<Arc<Trigger>>()) });
 }
