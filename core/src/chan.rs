@@ -89,7 +89,14 @@ impl<T, S: Slots<T>> Chan<T, S> {
         &self,
         items: &mut alloc::vec::Vec<T>,
     ) -> Result<usize, TrySendError<()>> {
-        let n = self.ring.try_push_batch(items)?;
+        let batch = Reversed::new(items);
+        self.try_send_batch_rev(batch.0)
+    }
+
+    /// As `try_send_batch`, for a batch held reversed (see `Reversed`).
+    #[cfg(feature = "alloc")]
+    fn try_send_batch_rev(&self, rev: &mut alloc::vec::Vec<T>) -> Result<usize, TrySendError<()>> {
+        let n = self.ring.try_push_batch_rev(rev)?;
         if n > 0 {
             self.not_empty.notify(1);
         }
@@ -225,25 +232,26 @@ impl<T, S: Slots<T>> Chan<T, S> {
         })
     }
 
-    /// One poll of an async batch send: moves as much of `items` as fits,
+    /// One poll of an async batch send: moves as much of the batch as fits,
     /// in order, and waits (register, re-check) while the channel is full.
-    /// Ready with `Ok(sent)` once `items` is empty, counting what this call
-    /// and earlier polls sent (`sent` carries it between polls), or with
-    /// `Err` if the channel is closed; `items` always holds exactly what was
-    /// not sent.
+    /// `rev` holds the batch reversed (the next item last; the future keeps
+    /// it so between polls, see `Reversed`). Ready with `Ok(sent)` once `rev`
+    /// is empty, counting what this call and earlier polls sent (`sent`
+    /// carries it between polls), or with `Err` if the channel is closed;
+    /// `rev` always holds exactly what was not sent.
     #[cfg(feature = "alloc")]
-    pub(crate) fn poll_send_batch(
+    pub(crate) fn poll_send_batch_rev(
         &self,
         cx: &mut Context<'_>,
         waiter: Pin<&Waiter>,
-        items: &mut alloc::vec::Vec<T>,
+        rev: &mut alloc::vec::Vec<T>,
         sent: &mut usize,
     ) -> Poll<Result<usize, SendError<()>>> {
         Self::poll(&self.not_full, cx, waiter, || loop {
-            if items.is_empty() {
+            if rev.is_empty() {
                 return Some(Ok(*sent));
             }
-            match self.try_send_batch(items) {
+            match self.try_send_batch_rev(rev) {
                 // Progress: go round again (the rest may fit too, and an
                 // empty `items` completes above).
                 Ok(n) => *sent += n,
@@ -431,10 +439,12 @@ impl<T, S: Slots<T>> Chan<T, S> {
         items: &mut alloc::vec::Vec<T>,
         deadline: Option<u64>,
     ) -> Result<usize, SendTimeoutError<()>> {
+        let batch = Reversed::new(items);
+        let rev = &mut *batch.0;
         let mut sent = 0;
-        while !items.is_empty() {
+        while !rev.is_empty() {
             let step = Self::block(&self.not_full, deadline, || {
-                match self.try_send_batch(items) {
+                match self.try_send_batch_rev(rev) {
                     Ok(n) => Some(Ok(n)),
                     Err(TrySendError::Closed(())) => Some(Err(())),
                     Err(TrySendError::Full(())) => None,
@@ -447,6 +457,28 @@ impl<T, S: Slots<T>> Chan<T, S> {
             }
         }
         Ok(sent)
+    }
+}
+
+/// A batch being sent in steps, reversed for the time it is borrowed so that
+/// each step takes its items from the end of the `Vec` (`try_push_batch_rev`)
+/// instead of moving the rest to the front: what is left goes back in batch
+/// order when the guard drops, on every path.
+#[cfg(feature = "alloc")]
+pub(crate) struct Reversed<'a, T>(pub(crate) &'a mut alloc::vec::Vec<T>);
+
+#[cfg(feature = "alloc")]
+impl<'a, T> Reversed<'a, T> {
+    pub(crate) fn new(items: &'a mut alloc::vec::Vec<T>) -> Self {
+        items.reverse();
+        Reversed(items)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Drop for Reversed<'_, T> {
+    fn drop(&mut self) {
+        self.0.reverse();
     }
 }
 

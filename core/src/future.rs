@@ -32,12 +32,13 @@ pub(crate) trait AsyncChan<T> {
         cx: &mut Context<'_>,
         waiter: Pin<&Waiter>,
     ) -> Poll<Result<T, RecvError>>;
+    /// `rev`: the batch reversed (`chan::Reversed`).
     #[cfg(feature = "alloc")]
-    fn poll_send_batch(
+    fn poll_send_batch_rev(
         &self,
         cx: &mut Context<'_>,
         waiter: Pin<&Waiter>,
-        items: &mut Vec<T>,
+        rev: &mut Vec<T>,
         sent: &mut usize,
     ) -> Poll<Result<usize, SendError<()>>>;
     /// # Safety
@@ -73,14 +74,14 @@ impl<T, S: Slots<T>> AsyncChan<T> for Chan<T, S> {
         unsafe { Chan::poll_recv(self, cx, waiter) }
     }
     #[cfg(feature = "alloc")]
-    fn poll_send_batch(
+    fn poll_send_batch_rev(
         &self,
         cx: &mut Context<'_>,
         waiter: Pin<&Waiter>,
-        items: &mut Vec<T>,
+        rev: &mut Vec<T>,
         sent: &mut usize,
     ) -> Poll<Result<usize, SendError<()>>> {
-        Chan::poll_send_batch(self, cx, waiter, items, sent)
+        Chan::poll_send_batch_rev(self, cx, waiter, rev, sent)
     }
     #[cfg(feature = "alloc")]
     unsafe fn poll_recv_batch(
@@ -252,6 +253,9 @@ impl<T> Drop for RecvFuture<'_, T> {
 pub struct SendBatchFuture<'a, T> {
     chan: &'a dyn AsyncChan<T>,
     items: &'a mut Vec<T>,
+    /// `items` is held reversed from the first poll until the future
+    /// completes or drops (`chan::Reversed`: each step takes from the end).
+    reversed: bool,
     sent: usize,
     waiter: Waiter,
 }
@@ -275,6 +279,7 @@ impl<'a, T> SendBatchFuture<'a, T> {
         SendBatchFuture {
             chan,
             items,
+            reversed: false,
             sent: 0,
             waiter: Waiter::new(),
         }
@@ -292,8 +297,20 @@ impl<T> Future for SendBatchFuture<'_, T> {
         // SAFETY: `this.waiter` lives as long as the pinned future and is
         // unlinked in `drop` before its memory goes away.
         let waiter = unsafe { Pin::new_unchecked(&this.waiter) };
-        this.chan
-            .poll_send_batch(cx, waiter, this.items, &mut this.sent)
+        if !this.reversed {
+            this.items.reverse();
+            this.reversed = true;
+        }
+        let poll = this
+            .chan
+            .poll_send_batch_rev(cx, waiter, this.items, &mut this.sent);
+        if poll.is_ready() {
+            // What is left (nothing, or the suffix a close refused) goes back
+            // in batch order.
+            this.items.reverse();
+            this.reversed = false;
+        }
+        poll
     }
 }
 
@@ -301,6 +318,10 @@ impl<T> Future for SendBatchFuture<'_, T> {
 impl<T> Drop for SendBatchFuture<'_, T> {
     fn drop(&mut self) {
         self.chan.drop_send_waiter(&self.waiter);
+        if self.reversed {
+            // Cancelled: the caller gets the unsent suffix in batch order.
+            self.items.reverse();
+        }
     }
 }
 

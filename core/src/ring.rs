@@ -229,14 +229,17 @@ impl<T, S: Slots<T>> Ring<T, S> {
         }
     }
 
-    /// Claims up to `items.len()` slots with one CAS and moves that prefix of
-    /// `items` in, in order. Returns how many went in.
+    /// Claims up to `rev.len()` slots with one CAS and moves that many items
+    /// in, in batch order. `rev` holds the batch reversed (the next item
+    /// last), so a step takes from the end of the `Vec` and never moves the
+    /// rest: sending a batch of n in steps costs O(n), not O(n²/capacity).
+    /// Returns how many went in.
     #[cfg(feature = "alloc")]
-    pub(crate) fn try_push_batch(
+    pub(crate) fn try_push_batch_rev(
         &self,
-        items: &mut alloc::vec::Vec<T>,
+        rev: &mut alloc::vec::Vec<T>,
     ) -> Result<usize, TrySendError<()>> {
-        if items.is_empty() {
+        if rev.is_empty() {
             return Ok(0);
         }
         let cap = self.capacity();
@@ -263,7 +266,7 @@ impl<T, S: Slots<T>> Ring<T, S> {
                 tail = current;
                 continue;
             }
-            let k = (cap - used).min(items.len());
+            let k = (cap - used).min(rev.len());
             let next = self.layout.advance(tail, k);
             // ORDERING: Relaxed, as in `try_push`: ownership of the k slots
             // comes from the Acquire load of `head` above.
@@ -272,7 +275,8 @@ impl<T, S: Slots<T>> Ring<T, S> {
                 .compare_exchange_weak(tail, next, Ordering::Relaxed, Ordering::Relaxed)
             {
                 Ok(_) => {
-                    for (i, value) in items.drain(..k).enumerate() {
+                    let from = rev.len() - k;
+                    for (i, value) in rev.drain(from..).rev().enumerate() {
                         let pos = self.layout.advance(tail, i);
                         let slot = self.slot(pos);
                         // SAFETY: the CAS made us the only owner of positions

@@ -897,3 +897,48 @@ fn s22_try_channel_reports_a_ring_it_cannot_allocate() {
     tx.send(1).unwrap();
     assert_eq!(rx.recv(), Ok(1));
 }
+
+/// S18: a batch many times the capacity goes through in order, in steps of at
+/// most the capacity, with the blocking, timeout and async forms; each step
+/// takes from the end of the (reversed) batch, so a long batch into a small
+/// channel costs time linear in its length.
+#[test]
+fn s18_long_batch_through_a_small_channel_arrives_in_order() {
+    const N: u32 = 200_000;
+    for form in 0..3 {
+        let (tx, mut rx) = funnelq::channel::<u32>(16);
+        let consumer = thread::spawn(move || rx.iter().collect::<Vec<u32>>());
+        let mut items: Vec<u32> = (0..N).collect();
+        let sent = match form {
+            0 => tx.send_batch(&mut items).unwrap(),
+            1 => tx.send_batch_timeout(&mut items, Duration::from_secs(60)).unwrap(),
+            _ => block_on(tx.send_batch_async(&mut items)).unwrap(),
+        };
+        assert_eq!(sent, N as usize);
+        assert!(items.is_empty());
+        drop(tx);
+        assert_eq!(consumer.join().unwrap(), (0..N).collect::<Vec<_>>());
+    }
+}
+
+/// S07, S16, S18: a batch refused part-way (closed, or its future dropped)
+/// leaves exactly the unsent suffix in the caller's `Vec`, in batch order.
+#[test]
+fn s07_s16_s18_unsent_suffix_keeps_batch_order() {
+    let (tx, mut rx) = funnelq::channel::<u32>(4);
+    let mut items: Vec<u32> = (0..10).collect();
+    {
+        let waker = CountingWaker::new();
+        let mut fut = std::pin::pin!(tx.send_batch_async(&mut items));
+        assert!(poll_once(fut.as_mut(), &waker).is_pending()); // 4 went in, then full
+    } // dropped: cancelled
+    assert_eq!(items, [4, 5, 6, 7, 8, 9]);
+    assert_eq!(rx.try_recv(), Ok(0));
+    tx.close();
+    let err = tx
+        .send_batch_timeout(&mut items, Duration::from_millis(50))
+        .unwrap_err();
+    assert!(err.is_closed());
+    assert_eq!(items, [4, 5, 6, 7, 8, 9]);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2, 3]);
+}
