@@ -911,7 +911,9 @@ fn s18_long_batch_through_a_small_channel_arrives_in_order() {
         let mut items: Vec<u32> = (0..N).collect();
         let sent = match form {
             0 => tx.send_batch(&mut items).unwrap(),
-            1 => tx.send_batch_timeout(&mut items, Duration::from_secs(60)).unwrap(),
+            1 => tx
+                .send_batch_timeout(&mut items, Duration::from_secs(60))
+                .unwrap(),
             _ => block_on(tx.send_batch_async(&mut items)).unwrap(),
         };
         assert_eq!(sent, N as usize);
