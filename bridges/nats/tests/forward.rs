@@ -87,7 +87,8 @@ async fn forward_broker_stall_fills_window_then_channel_then_producers_wait() {
         const N: usize = 2000;
         let (tx, mut rx) = funnelq::channel::<String>(CAP);
         let sent = Arc::new(AtomicUsize::new(0));
-        // Freeze before the first message so that no ack can come back.
+        // Freeze (returns once every server thread has stopped) before the
+        // first message, so that no ack can come back.
         server.freeze();
         let producer = {
             let sent = sent.clone();

@@ -117,9 +117,29 @@ impl Server {
         self.spawn();
     }
 
-    /// Freezes the server (SIGSTOP): connections stay open, nothing is answered.
+    /// Freezes the server (SIGSTOP): connections stay open, nothing is
+    /// answered. Returns once every thread of the server has stopped:
+    /// `kill` returns as soon as the signal is queued, and Linux wakes one
+    /// thread to start the group stop; until that thread is scheduled (late
+    /// on a loaded machine) the others keep running and can still answer a
+    /// publish sent "after" the freeze.
     pub fn freeze(&self) {
         self.signal("STOP");
+        let pid = self.child.as_ref().expect("server running").id();
+        let tasks = PathBuf::from(format!("/proc/{pid}/task"));
+        if !tasks.is_dir() {
+            // No procfs: no way to watch the stop; give it time instead.
+            std::thread::sleep(Duration::from_millis(200));
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !all_stopped(&tasks) {
+            assert!(
+                Instant::now() < deadline,
+                "nats-server {pid} did not stop within 10 s of SIGSTOP"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Lets a frozen server run again (SIGCONT).
@@ -140,6 +160,21 @@ impl Drop for Server {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether every thread under `/proc/<pid>/task` is in state `T` (stopped).
+/// The state is the first field after the `(comm)` of each `stat` file.
+fn all_stopped(tasks: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(tasks) else {
+        return false;
+    };
+    entries.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                == Some("T")
+        })
+    })
 }
 
 /// The shared server of `ci/test-nats.sh`, or a private one.
