@@ -18,15 +18,9 @@ OUT=${FUNNELQ_BENCH_OUT:-target/bench}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 mkdir -p "$OUT"
 
-# What the installed wheel was built from. pip would rebuild (and re-fetch maturin) on every
-# run; the stamp skips that when nothing the wheel is made of changed.
-sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src bindings-common
-  bindings-python/Cargo.toml bindings-python/pyproject.toml bindings-python/src bindings-python/python)
-stamp=$( {
-  "$PY" --version
-  rustc --version
-  find "${sources[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
-} | sha256sum | cut -d' ' -f1)
+# Reinstall the wheel only when something it is made of changed (ci/lib-python.sh).
+source ci/lib-python.sh
+stamp=$(wheel_stamp "$PY")
 VPY="$VENV/bin/python"
 if [ ! -x "$VPY" ] || [ "$(cat "$VENV/funnelq-build-stamp" 2>/dev/null)" != "$stamp" ] \
     || ! "$VPY" -c 'import funnelq' 2>/dev/null; then

@@ -17,14 +17,9 @@ VENV=${FUNNELQ_PY_FUZZ_VENV:-target/python-fuzz-venv}
 OUT=target/fuzz-python
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 
-# Rebuild the wheel only when something it is made of changed (as ci/bench-python.sh).
-sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src bindings-common
-  bindings-python/Cargo.toml bindings-python/pyproject.toml bindings-python/src bindings-python/python)
-stamp=$( {
-  "$PY" --version
-  rustc --version
-  find "${sources[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
-} | sha256sum | cut -d' ' -f1)
+# Reinstall the wheel only when something it is made of changed (ci/lib-python.sh).
+source ci/lib-python.sh
+stamp=$(wheel_stamp "$PY")
 VPY="$VENV/bin/python"
 if [ ! -x "$VPY" ] || [ "$(cat "$VENV/funnelq-build-stamp" 2>/dev/null)" != "$stamp" ] \
     || ! "$VPY" -c 'import funnelq, atheris, hypothesis' 2>/dev/null; then
